@@ -1,0 +1,209 @@
+"""The one place protobuf meets the domain: enums, timestamps and records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from smarturls.v1 import (
+    accounts_pb2,
+    common_pb2,
+    conversions_pb2,
+    dashboard_pb2,
+    edge_pb2,
+    minting_pb2,
+    templates_pb2,
+)
+
+from control.domain import model
+from control.domain.errors import InvalidArgument
+
+
+def enum_name(enum: Any, prefix: str, value: int, field: str) -> str | None:
+    """proto enum value -> domain name without prefix; None for UNSPECIFIED."""
+    if value == 0:
+        return None
+    try:
+        name: str = enum.Name(value)
+    except ValueError:
+        raise InvalidArgument.field(field, f"unknown value {value}") from None
+    return name.removeprefix(prefix)
+
+
+def enum_value(enum: Any, prefix: str, name: str | None) -> int:
+    return 0 if name is None else int(enum.Value(prefix + name))
+
+
+def channel(value: int, field: str = "channel") -> model.Channel | None:
+    return enum_name(common_pb2.Channel, "CHANNEL_", value, field)  # type: ignore[return-value]
+
+
+def goal(value: int, field: str = "goal") -> model.Goal | None:
+    return enum_name(common_pb2.Goal, "GOAL_", value, field)  # type: ignore[return-value]
+
+
+def timestamp(ts: Timestamp, present: bool) -> datetime | None:
+    return ts.ToDatetime(tzinfo=UTC) if present else None
+
+
+def to_timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def account(a: model.Account) -> accounts_pb2.Account:
+    return accounts_pb2.Account(
+        account_id=a.account_id,
+        name=a.name,
+        smart_urls_enabled=a.smart_urls_enabled,
+        share_domain=a.share_domain or "",
+        created_at=to_timestamp(a.created_at),
+    )
+
+
+def template_links(links: Any) -> list[model.TemplateLink]:
+    result = []
+    for i, link in enumerate(links):
+        kind = enum_name(common_pb2.LinkKind, "LINK_KIND_", link.kind, f"links[{i}].kind")
+        if kind is None:
+            raise InvalidArgument.field(f"links[{i}].kind", "required")
+        network = enum_name(
+            common_pb2.ShareNetwork, "SHARE_NETWORK_", link.network, f"links[{i}].network"
+        )
+        result.append(
+            model.TemplateLink(
+                name=link.name,
+                kind=kind,  # type: ignore[arg-type]
+                destination_url=link.destination_url,
+                network=network,  # type: ignore[arg-type]
+                share_text=link.share_text,
+                share_subject=link.share_subject,
+            )
+        )
+    return result
+
+
+def template(t: model.Template) -> templates_pb2.Template:
+    return templates_pb2.Template(
+        template_id=t.template_id,
+        account_id=t.account_id,
+        name=t.name,
+        channel=enum_value(common_pb2.Channel, "CHANNEL_", t.channel),
+        goal=enum_value(common_pb2.Goal, "GOAL_", t.goal),
+        links=[
+            templates_pb2.TemplateLink(
+                name=link.name,
+                kind=enum_value(common_pb2.LinkKind, "LINK_KIND_", link.kind),
+                destination_url=link.destination_url,
+                network=enum_value(common_pb2.ShareNetwork, "SHARE_NETWORK_", link.network),
+                share_text=link.share_text,
+                share_subject=link.share_subject,
+            )
+            for link in t.links
+        ],
+        goal_history=[
+            templates_pb2.GoalChange(
+                goal=enum_value(common_pb2.Goal, "GOAL_", g.goal),
+                effective_from=to_timestamp(g.effective_from),
+            )
+            for g in t.goal_history
+        ],
+        created_at=to_timestamp(t.created_at),
+    )
+
+
+def mint_request(r: minting_pb2.MintSmartUrlsRequest) -> model.MintRequest:
+    return model.MintRequest(
+        account_id=r.account_id,
+        template_id=r.template_id,
+        message_id=r.message_id,
+        advocate_shortcode=r.advocate_shortcode,
+        sent_at=timestamp(r.sent_at, r.HasField("sent_at")),
+    )
+
+
+def minted_message(m: model.MintedMessage) -> minting_pb2.MintSmartUrlsResponse:
+    return minting_pb2.MintSmartUrlsResponse(
+        message_id=m.message_id,
+        replayed=m.replayed,
+        links=[
+            minting_pb2.MintedLink(
+                name=link.name,
+                kind=enum_value(common_pb2.LinkKind, "LINK_KIND_", link.kind),
+                url=link.url,
+            )
+            for link in m.links
+        ],
+    )
+
+
+def resolved_link(link: model.ResolvedLink) -> edge_pb2.ResolvedLink:
+    return edge_pb2.ResolvedLink(
+        smart_url_id=link.smart_url_id,
+        account_id=link.account_id,
+        share_domain=link.share_domain,
+        kind=enum_value(common_pb2.LinkKind, "LINK_KIND_", link.kind),
+        destination_head=link.destination_head,
+        destination_tail=link.destination_tail,
+        append_source=link.append_source,
+    )
+
+
+def click(c: edge_pb2.Click) -> model.Click:
+    if len(c.click_id) != 16:
+        raise InvalidArgument.field("clicks.click_id", "16 bytes of UUID required")
+    return model.Click(
+        click_id=uuid.UUID(bytes=c.click_id),
+        smart_url_id=c.smart_url_id,
+        clicked_at=c.clicked_at.ToDatetime(tzinfo=UTC),
+        method=c.method,
+        user_agent=c.user_agent,
+        ip_prefix=c.ip_prefix or None,
+        referer=c.referer,
+    )
+
+
+def conversion(c: model.Conversion) -> conversions_pb2.Conversion:
+    return conversions_pb2.Conversion(
+        conversion_id=c.conversion_id,
+        account_id=c.account_id,
+        kind=enum_value(conversions_pb2.ConversionKind, "CONVERSION_KIND_", c.kind),
+        external_id=c.external_id,
+        attributed=c.attributed,
+        unattributed_reason=enum_value(
+            conversions_pb2.UnattributedReason, "UNATTRIBUTED_REASON_", c.unattributed_reason
+        ),
+        message_id=c.message_id or "",
+        template_id=c.template_id or 0,
+        smart_url_id=c.smart_url_id or 0,
+        click_id=c.click_id.bytes if c.click_id else b"",
+        amount_minor=c.amount_minor,
+        currency=c.currency,
+        occurred_at=to_timestamp(c.occurred_at),
+        replayed=c.replayed,
+    )
+
+
+def performance(p: model.TemplatePerformance) -> dashboard_pb2.TemplatePerformance:
+    return dashboard_pb2.TemplatePerformance(
+        template_id=p.template_id,
+        name=p.name,
+        channel=enum_value(common_pb2.Channel, "CHANNEL_", p.channel),
+        goal=enum_value(common_pb2.Goal, "GOAL_", p.goal),
+        messages_sent=p.messages_sent,
+        clicks=p.clicks,
+        unique_clickers=p.unique_clickers,
+        friend_clicks=p.friend_clicks,
+        conversions=p.conversions,
+        conversion_rate=p.conversion_rate,
+        shares=p.shares,
+        signups=p.signups,
+        orders=p.orders,
+        revenue=[
+            dashboard_pb2.Revenue(currency=cur, amount_minor=amount)
+            for cur, amount in sorted(p.revenue.items())
+        ],
+    )

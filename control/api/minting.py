@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+from smarturls.v1 import minting_pb2, minting_pb2_grpc
+
+from control.api import convert
+from control.api.deps import Deps
+from control.api.interceptors import status_for
+from control.domain.errors import DomainError
+from control.domain.minting import mint_messages
+
+# How many queued requests one streaming transaction takes at most.
+STREAM_BATCH = 1000
+_END = None
+
+
+class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def MintSmartUrls(
+        self, request: minting_pb2.MintSmartUrlsRequest, context: grpc.aio.ServicerContext
+    ) -> minting_pb2.MintSmartUrlsResponse:
+        [result] = await mint_messages(
+            self.deps.db, self.deps.keys, [convert.mint_request(request)]
+        )
+        if isinstance(result, DomainError):
+            raise result
+        return convert.minted_message(result)
+
+    async def MintSmartUrlsStream(
+        self,
+        request_iterator: AsyncIterator[minting_pb2.MintSmartUrlsRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[minting_pb2.MintSmartUrlsResponse]:
+        # Reading runs ahead of writing so that each transaction takes everything
+        # that has arrived meanwhile: large batches under load, no wait when idle.
+        queue: asyncio.Queue[minting_pb2.MintSmartUrlsRequest | None] = asyncio.Queue(
+            maxsize=4 * STREAM_BATCH
+        )
+
+        async def read() -> None:
+            async for request in request_iterator:
+                await queue.put(request)
+            await queue.put(_END)
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                batch = [await queue.get()]
+                while batch[-1] is not _END and len(batch) < STREAM_BATCH and not queue.empty():
+                    batch.append(queue.get_nowait())
+                requests = [r for r in batch if r is not _END]
+                if requests:
+                    results = await mint_messages(
+                        self.deps.db, self.deps.keys, [convert.mint_request(r) for r in requests]
+                    )
+                    for request, result in zip(requests, results, strict=True):
+                        yield _response(request, result)
+                if batch[-1] is _END:
+                    break
+            await reader
+        finally:
+            reader.cancel()
+
+
+def _response(
+    request: minting_pb2.MintSmartUrlsRequest, result: object
+) -> minting_pb2.MintSmartUrlsResponse:
+    if isinstance(result, DomainError):
+        return minting_pb2.MintSmartUrlsResponse(
+            message_id=request.message_id,
+            error=minting_pb2.MintError(code=status_for(result).value[0], message=str(result)),
+        )
+    return convert.minted_message(result)  # type: ignore[arg-type]

@@ -1,0 +1,222 @@
+"""Minting Smart URLs for messages at send time, in batches.
+
+A batch is validated per message (one bad message never fails the others),
+then written in one transaction: messages with ON CONFLICT DO NOTHING (the
+sender's message id is the idempotency key), Smart URL ids reserved from a
+sequence, rows loaded with COPY. Tokens are derived from the id and key id, so
+a retry rebuilds exactly the URLs it returned the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+
+from control.domain import validation
+from control.domain.destinations import smart_url
+from control.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from control.domain.model import Account, MintedLink, MintedMessage, MintRequest, Template
+from control.domain.templates import load_template
+from signing.keys import SigningKeys
+from signing.tokens import mint_token
+
+MintResult = MintedMessage | DomainError
+_NEEDS_SHORTCODE = ("SHARE", "REFERRAL")
+
+
+async def mint_messages(
+    db: asyncpg.Pool, keys: SigningKeys, requests: Sequence[MintRequest]
+) -> list[MintResult]:
+    """One result per request, in order: the minted links or the request's error."""
+    results: list[MintResult | None] = [None] * len(requests)
+    async with db.acquire() as conn:
+        accounts = await _load_accounts(conn, {r.account_id for r in requests})
+        templates: dict[tuple[int, int], Template | DomainError] = {}
+        ready: list[tuple[int, MintRequest, Template, str]] = []
+        for i, request in enumerate(requests):
+            try:
+                template, domain = await _check(conn, request, accounts, templates)
+            except DomainError as error:
+                results[i] = error
+                continue
+            ready.append((i, request, template, domain))
+
+        async with conn.transaction():
+            inserted = await _insert_messages(conn, ready)
+            fresh = _first_of_each(ready, inserted)
+            minted = await _insert_smart_urls(conn, keys, fresh, inserted)
+        for (i, _, _, _), message in zip(fresh, minted, strict=True):
+            results[i] = message
+
+        replays = [item for item in ready if results[item[0]] is None]
+        if replays:
+            stored = await _load_minted(conn, keys, [item[1] for item in replays])
+            for i, request, _template, _domain in replays:
+                results[i] = _replay(request, stored)
+    return [r for r in results if r is not None]
+
+
+def _first_of_each(
+    ready: list[tuple[int, MintRequest, Template, str]], inserted: dict[tuple[int, str], int]
+) -> list[tuple[int, MintRequest, Template, str]]:
+    """The requests whose message row was just inserted; a message id repeated in
+    one batch is minted once and its repeats are answered as replays."""
+    claimed: set[tuple[int, str]] = set()
+    fresh = []
+    for item in ready:
+        key = (item[1].account_id, item[1].message_id)
+        if key in inserted and key not in claimed:
+            claimed.add(key)
+            fresh.append(item)
+    return fresh
+
+
+async def _load_accounts(conn: asyncpg.Connection, account_ids: set[int]) -> dict[int, Account]:
+    rows = await conn.fetch(
+        "SELECT account_id, name, smart_urls_enabled, share_domain, created_at"
+        " FROM accounts WHERE account_id = ANY($1::bigint[])",
+        list(account_ids),
+    )
+    return {row["account_id"]: Account(**dict(row)) for row in rows}
+
+
+async def _check(
+    conn: asyncpg.Connection,
+    request: MintRequest,
+    accounts: dict[int, Account],
+    templates: dict[tuple[int, int], Template | DomainError],
+) -> tuple[Template, str]:
+    validation.positive_id("account_id", request.account_id)
+    validation.positive_id("template_id", request.template_id)
+    validation.external_id("message_id", request.message_id)
+    account = accounts.get(request.account_id)
+    if account is None:
+        raise NotFound.account(request.account_id)
+    if not account.smart_urls_enabled:
+        raise FailedPrecondition.smart_urls_disabled(account.account_id)
+    if not account.share_domain:
+        raise FailedPrecondition.no_share_domain(account.account_id)
+    key = (request.account_id, request.template_id)
+    if key not in templates:
+        try:
+            templates[key] = await load_template(conn, *key)
+        except DomainError as error:
+            templates[key] = error
+    template = templates[key]
+    if isinstance(template, DomainError):
+        raise template
+    if any(link.kind in _NEEDS_SHORTCODE for link in template.links):
+        if not request.advocate_shortcode:
+            raise InvalidArgument.field(
+                "advocate_shortcode", "required: the template has share or referral links"
+            )
+        validation.shortcode("advocate_shortcode", request.advocate_shortcode)
+    return template, account.share_domain
+
+
+async def _insert_messages(
+    conn: asyncpg.Connection, ready: list[tuple[int, MintRequest, Template, str]]
+) -> dict[tuple[int, str], int]:
+    now = datetime.now(UTC)
+    rows = await conn.fetch(
+        "INSERT INTO messages (account_id, external_message_id, template_id,"
+        " advocate_shortcode, share_domain, sent_at)"
+        " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[],"
+        " $5::text[], $6::timestamptz[])"
+        " ON CONFLICT (account_id, external_message_id) DO NOTHING"
+        " RETURNING account_id, external_message_id, message_id",
+        [r.account_id for _, r, _, _ in ready],
+        [r.message_id for _, r, _, _ in ready],
+        [r.template_id for _, r, _, _ in ready],
+        [r.advocate_shortcode for _, r, _, _ in ready],
+        [domain for _, _, _, domain in ready],
+        [r.sent_at or now for _, r, _, _ in ready],
+    )
+    return {(row["account_id"], row["external_message_id"]): row["message_id"] for row in rows}
+
+
+async def _insert_smart_urls(
+    conn: asyncpg.Connection,
+    keys: SigningKeys,
+    fresh: list[tuple[int, MintRequest, Template, str]],
+    message_ids: dict[tuple[int, str], int],
+) -> list[MintedMessage]:
+    count = sum(len(template.links) for _, _, template, _ in fresh)
+    if not count:
+        return []
+    ids = [
+        row[0]
+        for row in await conn.fetch(
+            "SELECT nextval('smart_url_ids') FROM generate_series(1, $1)", count
+        )
+    ]
+    records = []
+    minted = []
+    next_id = iter(ids)
+    for _, request, template, domain in fresh:
+        message_id = message_ids[(request.account_id, request.message_id)]
+        links = []
+        for link in template.links:
+            smart_url_id = next(next_id)
+            records.append(
+                (smart_url_id, request.account_id, message_id, template.template_id,
+                 link.name, link.kind, keys.current)
+            )
+            url = smart_url(domain, mint_token(keys, smart_url_id))
+            links.append(MintedLink(name=link.name, kind=link.kind, url=url))
+        minted.append(MintedMessage(request.message_id, tuple(links), replayed=False))
+    await conn.copy_records_to_table(
+        "smart_urls",
+        records=records,
+        columns=["smart_url_id", "account_id", "message_id", "template_id", "link_name",
+                 "kind", "key_id"],
+    )
+    return minted
+
+
+_StoredMessage = tuple[int, str, tuple[MintedLink, ...]]
+
+
+async def _load_minted(
+    conn: asyncpg.Connection, keys: SigningKeys, requests: list[MintRequest]
+) -> dict[tuple[int, str], _StoredMessage]:
+    rows = await conn.fetch(
+        "SELECT m.account_id, m.external_message_id, m.template_id, m.advocate_shortcode,"
+        " m.share_domain, s.smart_url_id, s.link_name, s.kind, s.key_id"
+        " FROM messages m JOIN smart_urls s"
+        "   ON s.account_id = m.account_id AND s.message_id = m.message_id"
+        "  AND s.parent_smart_url_id IS NULL"
+        " WHERE (m.account_id, m.external_message_id) IN"
+        "   (SELECT * FROM unnest($1::bigint[], $2::text[]))"
+        " ORDER BY s.smart_url_id",
+        [r.account_id for r in requests],
+        [r.message_id for r in requests],
+    )
+    stored: dict[tuple[int, str], _StoredMessage] = {}
+    for row in rows:
+        key = (row["account_id"], row["external_message_id"])
+        template_id, shortcode, links = stored.get(
+            key, (row["template_id"], row["advocate_shortcode"], ())
+        )
+        token = mint_token(keys, row["smart_url_id"], row["key_id"])
+        link = MintedLink(row["link_name"], row["kind"], smart_url(row["share_domain"], token))
+        stored[key] = (template_id, shortcode, (*links, link))
+    return stored
+
+
+def _replay(request: MintRequest, stored: dict[tuple[int, str], _StoredMessage]) -> MintResult:
+    template_id, shortcode, links = stored[(request.account_id, request.message_id)]
+    if template_id != request.template_id or shortcode != request.advocate_shortcode:
+        return AlreadyExists(
+            f"message_id: {request.message_id!r} was minted before for template {template_id}"
+            f" and shortcode {shortcode!r}; a retry must send the same values"
+        )
+    return MintedMessage(request.message_id, links, replayed=True)

@@ -1,0 +1,84 @@
+"""What a token resolves to, for the edge's cache.
+
+A share button's friend-facing referral link is minted here, on the first
+resolve of that button (one per message and network), so the edge never mints
+and never waits on PostgreSQL outside a cache miss.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from control.domain.destinations import share_intent, smart_url, split_for_source
+from control.domain.errors import NotFound
+from control.domain.model import ResolvedLink
+from signing.keys import SigningKeys
+from signing.tokens import mint_token, verify_token
+
+_LINK_QUERY = """
+SELECT s.smart_url_id, s.account_id, s.kind, s.parent_smart_url_id, s.message_id,
+       s.template_id, s.link_name, m.share_domain, m.advocate_shortcode,
+       l.destination_url, l.network, l.share_text, l.share_subject
+FROM smart_urls s
+JOIN messages m ON m.account_id = s.account_id AND m.message_id = s.message_id
+JOIN template_links l
+  ON l.account_id = s.account_id AND l.template_id = s.template_id AND l.name = s.link_name
+WHERE s.smart_url_id = $1
+"""
+
+
+async def resolve_token(db: asyncpg.Pool, keys: SigningKeys, token: str) -> ResolvedLink:
+    smart_url_id = verify_token(keys, token)
+    if smart_url_id is None:
+        raise NotFound.token()
+    async with db.acquire() as conn:
+        row = await conn.fetchrow(_LINK_QUERY, smart_url_id)
+        if row is None:
+            raise NotFound.token()
+        kind = row["kind"]
+        tail = ""
+        if kind == "TRACKED":
+            head = row["destination_url"]
+        elif kind == "ENROLLMENT":
+            head, tail = split_for_source(row["destination_url"], None)
+        elif kind in ("REFERRAL", "SHARED_REFERRAL"):
+            head, tail = split_for_source(row["destination_url"], row["advocate_shortcode"])
+        else:
+            referral_token = await _shared_referral_token(conn, keys, row)
+            referral_url = smart_url(row["share_domain"], referral_token)
+            head = share_intent(
+                row["network"], referral_url, row["share_text"], row["share_subject"]
+            )
+    return ResolvedLink(
+        smart_url_id=smart_url_id,
+        account_id=row["account_id"],
+        share_domain=row["share_domain"],
+        kind=kind,
+        destination_head=head,
+        destination_tail=tail,
+        append_source=kind in ("ENROLLMENT", "REFERRAL", "SHARED_REFERRAL"),
+    )
+
+
+async def _shared_referral_token(
+    conn: asyncpg.Connection, keys: SigningKeys, share: asyncpg.Record
+) -> str:
+    """The referral link a share button puts in the shared text, made once."""
+    await conn.execute(
+        "INSERT INTO smart_urls (smart_url_id, account_id, message_id, template_id, link_name,"
+        " kind, key_id, parent_smart_url_id)"
+        " SELECT nextval('smart_url_ids'), $2, $3, $4, $5, 'SHARED_REFERRAL', $6, $1"
+        " WHERE NOT EXISTS (SELECT 1 FROM smart_urls WHERE parent_smart_url_id = $1)"
+        " ON CONFLICT (parent_smart_url_id) DO NOTHING",
+        share["smart_url_id"],
+        share["account_id"],
+        share["message_id"],
+        share["template_id"],
+        share["link_name"],
+        keys.current,
+    )
+    child = await conn.fetchrow(
+        "SELECT smart_url_id, key_id FROM smart_urls WHERE parent_smart_url_id = $1",
+        share["smart_url_id"],
+    )
+    return mint_token(keys, child["smart_url_id"], child["key_id"])

@@ -1,0 +1,130 @@
+"""Templates: channel, the link slots every message gets, and the goal history."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from control.domain import validation
+from control.domain.accounts import get_account
+from control.domain.errors import InvalidArgument, NotFound
+from control.domain.model import Channel, Goal, GoalChange, Template, TemplateLink
+
+MAX_LINKS = 20
+_DECLARABLE_KINDS = ("SHARE", "ENROLLMENT", "REFERRAL", "TRACKED")
+
+
+def validate_links(links: list[TemplateLink]) -> tuple[TemplateLink, ...]:
+    if not links:
+        raise InvalidArgument.field("links", "a template needs at least one link")
+    if len(links) > MAX_LINKS:
+        raise InvalidArgument.field("links", f"at most {MAX_LINKS} links per template")
+    seen: set[str] = set()
+    checked = []
+    for i, link in enumerate(links):
+        where = f"links[{i}]"
+        validation.link_name(f"{where}.name", link.name)
+        if link.name in seen:
+            raise InvalidArgument.field(f"{where}.name", f"{link.name!r} is used twice")
+        seen.add(link.name)
+        if link.kind not in _DECLARABLE_KINDS:
+            raise InvalidArgument.field(
+                f"{where}.kind", "one of SHARE, ENROLLMENT, REFERRAL, TRACKED"
+            )
+        validation.destination_url(f"{where}.destination_url", link.destination_url)
+        if (link.kind == "SHARE") != (link.network is not None):
+            raise InvalidArgument.field(
+                f"{where}.network", "required for SHARE links and only for them"
+            )
+        if link.kind != "SHARE" and (link.share_text or link.share_subject):
+            raise InvalidArgument.field(f"{where}.share_text", "only SHARE links have share text")
+        if len(link.share_text) > 1000 or len(link.share_subject) > 200:
+            raise InvalidArgument.field(f"{where}.share_text", "too long")
+        checked.append(link)
+    return tuple(checked)
+
+
+async def create_template(
+    db: asyncpg.Pool,
+    account_id: int,
+    name: str,
+    channel: Channel | None,
+    goal: Goal | None,
+    links: list[TemplateLink],
+) -> Template:
+    name = validation.display_name("name", name)
+    if channel is None:
+        raise InvalidArgument.field("channel", "required: EMAIL or SMS")
+    checked_links = validate_links(links)
+    async with db.acquire() as conn, conn.transaction():
+        await get_account(conn, account_id)
+        template_id = await conn.fetchval(
+            "INSERT INTO templates (account_id, name, channel) VALUES ($1, $2, $3)"
+            " RETURNING template_id",
+            account_id,
+            name,
+            channel,
+        )
+        await conn.executemany(
+            "INSERT INTO template_links (account_id, template_id, name, position, kind,"
+            " destination_url, network, share_text, share_subject)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [
+                (account_id, template_id, link.name, i, link.kind, link.destination_url,
+                 link.network, link.share_text, link.share_subject)
+                for i, link in enumerate(checked_links)
+            ],
+        )
+        await conn.execute(
+            "INSERT INTO template_goals (account_id, template_id, goal) VALUES ($1, $2, $3)",
+            account_id,
+            template_id,
+            goal,
+        )
+        return await load_template(conn, account_id, template_id)
+
+
+async def load_template(
+    db: asyncpg.Pool | asyncpg.Connection, account_id: int, template_id: int
+) -> Template:
+    validation.positive_id("account_id", account_id)
+    validation.positive_id("template_id", template_id)
+    row = await db.fetchrow(
+        "SELECT template_id, account_id, name, channel, created_at FROM templates"
+        " WHERE account_id = $1 AND template_id = $2",
+        account_id,
+        template_id,
+    )
+    if row is None:
+        raise NotFound.template(account_id, template_id)
+    links = await db.fetch(
+        "SELECT name, kind, destination_url, network, share_text, share_subject"
+        " FROM template_links WHERE account_id = $1 AND template_id = $2 ORDER BY position",
+        account_id,
+        template_id,
+    )
+    goals = await db.fetch(
+        "SELECT goal, effective_from FROM template_goals"
+        " WHERE account_id = $1 AND template_id = $2 ORDER BY effective_from",
+        account_id,
+        template_id,
+    )
+    return Template(
+        **dict(row),
+        links=tuple(TemplateLink(**dict(r)) for r in links),
+        goal_history=tuple(GoalChange(**dict(r)) for r in goals),
+    )
+
+
+async def set_template_goal(
+    db: asyncpg.Pool, account_id: int, template_id: int, goal: Goal | None
+) -> Template:
+    async with db.acquire() as conn, conn.transaction():
+        template = await load_template(conn, account_id, template_id)
+        if template.goal != goal:
+            await conn.execute(
+                "INSERT INTO template_goals (account_id, template_id, goal) VALUES ($1, $2, $3)",
+                account_id,
+                template_id,
+                goal,
+            )
+        return await load_template(conn, account_id, template_id)

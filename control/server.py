@@ -1,0 +1,117 @@
+"""The control plane's process: database, gRPC server, health, metrics, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from prometheus_client import start_http_server
+from smarturls.v1 import (
+    accounts_pb2_grpc,
+    conversions_pb2_grpc,
+    dashboard_pb2_grpc,
+    edge_pb2_grpc,
+    minting_pb2_grpc,
+    templates_pb2_grpc,
+)
+
+from control.api.accounts import AccountServicer
+from control.api.conversions import ConversionServicer
+from control.api.dashboard import DashboardServicer
+from control.api.deps import Deps
+from control.api.edge import EdgeServicer
+from control.api.interceptors import ErrorFunnel
+from control.api.minting import MintingServicer
+from control.api.templates import TemplateServicer
+from control.db.embedded import EmbeddedPostgres
+from control.db.migrate import apply_migrations
+from control.db.pool import create_pool
+from control.settings import ControlSettings
+
+log = logging.getLogger(__name__)
+
+SERVICES = (
+    "smarturls.v1.AccountService",
+    "smarturls.v1.TemplateService",
+    "smarturls.v1.MintingService",
+    "smarturls.v1.EdgeService",
+    "smarturls.v1.ConversionService",
+    "smarturls.v1.DashboardService",
+)
+
+
+@dataclass
+class RunningControl:
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+
+
+async def start_grpc(deps: Deps, listen: str) -> RunningControl:
+    """Starts the gRPC server on `listen` (port 0 picks a free one)."""
+    server = grpc.aio.server(interceptors=[ErrorFunnel()])
+    accounts_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(deps), server)
+    templates_pb2_grpc.add_TemplateServiceServicer_to_server(TemplateServicer(deps), server)
+    minting_pb2_grpc.add_MintingServiceServicer_to_server(MintingServicer(deps), server)
+    edge_pb2_grpc.add_EdgeServiceServicer_to_server(EdgeServicer(deps), server)
+    conversions_pb2_grpc.add_ConversionServiceServicer_to_server(ConversionServicer(deps), server)
+    dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(DashboardServicer(deps), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise SystemExit(f"cannot listen on {listen}")
+    await server.start()
+    for name in ("", *SERVICES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningControl(server=server, port=port, health=health_servicer)
+
+
+async def stop_grpc(running: RunningControl, grace: float) -> None:
+    # Report NOT_SERVING first so load balancers stop sending new calls.
+    await running.health.enter_graceful_shutdown()
+    await running.server.stop(grace)
+
+
+@contextlib.asynccontextmanager
+async def database(settings: ControlSettings) -> AsyncIterator[asyncpg.Pool]:
+    """The pool on DATABASE_URL, or on an embedded PostgreSQL started here."""
+    embedded = None
+    dsn = settings.database_url
+    if dsn is None:
+        embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir / "pgdata")
+        dsn = embedded.uri
+        log.info("embedded PostgreSQL running in %s", embedded.data_dir)
+    try:
+        pool = await create_pool(dsn)
+        try:
+            async with pool.acquire() as conn:
+                await apply_migrations(conn)
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+async def serve(settings: ControlSettings) -> None:
+    async with database(settings) as pool:
+        if settings.metrics_port:
+            start_http_server(settings.metrics_port, addr="127.0.0.1")
+        running = await start_grpc(Deps(db=pool, keys=settings.signing_keys), settings.grpc_listen)
+        log.info("control plane serving gRPC on port %d", running.port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("stopping: %.1fs grace for calls in flight", settings.shutdown_grace)
+        await stop_grpc(running, settings.shutdown_grace)

@@ -1,0 +1,40 @@
+"""Control-plane settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from signing.keys import SigningKeys
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    # PostgreSQL to use; None starts the embedded server in `data_dir`.
+    database_url: str | None
+    # Local state of the embedded default (pgdata lives below it).
+    data_dir: Path
+    # host:port of the gRPC server.
+    grpc_listen: str
+    # Port of the Prometheus /metrics HTTP server; 0 disables it.
+    metrics_port: int
+    # Token and mbsy_source keys, "ID:BASE64,..." with the minting key first.
+    signing_keys: SigningKeys
+    # Seconds in-flight RPCs get to finish on SIGTERM.
+    shutdown_grace: float
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ControlSettings:
+        env = dict(os.environ) if env is None else env
+        keys = env.get("SMARTURLS_SIGNING_KEYS")
+        if not keys:
+            raise SystemExit("SMARTURLS_SIGNING_KEYS is not set (python3 tasks.py run makes one)")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve(),
+            grpc_listen=env.get("SMARTURLS_GRPC_LISTEN", "127.0.0.1:50051"),
+            metrics_port=int(env.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")),
+            signing_keys=SigningKeys.parse(keys),
+            shutdown_grace=float(env.get("SMARTURLS_SHUTDOWN_GRACE", "5")),
+        )

@@ -1,0 +1,205 @@
+"""python -m devstack [up | dashboard | order SOURCE AMOUNT | signup SOURCE]
+
+`up` (the default) starts embedded PostgreSQL + control plane + edge, creates
+the demo data, prints what to try, and stops everything on Ctrl-C.
+The other commands talk to a running `up`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from smarturls.v1 import common_pb2, conversions_pb2, conversions_pb2_grpc, dashboard_pb2, dashboard_pb2_grpc
+
+from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
+from signing.keys import generate_key_spec
+
+STATE_DIR = Path(".smarturls").resolve()
+CONTROL = "127.0.0.1:" + os.environ.get("SMARTURLS_CONTROL_PORT", "50051")
+EDGE_PORT = os.environ.get("SMARTURLS_EDGE_PORT", "8080")
+METRICS_PORT = os.environ.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")
+
+
+def signing_keys() -> str:
+    """The local key, made once so links keep working across restarts."""
+    path = STATE_DIR / "signing-keys"
+    if not path.exists():
+        STATE_DIR.mkdir(exist_ok=True)
+        path.write_text(generate_key_spec("A"))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SMARTURLS_SIGNING_KEYS=signing_keys(),
+        SMARTURLS_DATA_DIR=str(STATE_DIR),
+        SMARTURLS_GRPC_LISTEN=CONTROL,
+        SMARTURLS_CONTROL_ADDRESS=CONTROL,
+        SMARTURLS_EDGE_PORT=EDGE_PORT,
+        SMARTURLS_CONTROL_METRICS_PORT=METRICS_PORT,
+    )
+    return env
+
+
+async def wait_for_control(deadline: float) -> None:
+    async with grpc.aio.insecure_channel(CONTROL) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("control plane did not become healthy; see its log above")
+            await asyncio.sleep(0.2)
+
+
+def wait_for_edge(deadline: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{EDGE_PORT}/healthz", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("edge did not come up; see its log above") from None
+            time.sleep(0.2)
+
+
+def print_try_this(minted: list, account_id: int) -> None:  # type: ignore[type-arg]
+    edge = f"http://127.0.0.1:{EDGE_PORT}"
+    print("\n=== smarturls is running ===")
+    print(f"control plane gRPC {CONTROL}, metrics http://127.0.0.1:{METRICS_PORT}/metrics")
+    print(f"edge {edge} (metrics {edge}/metrics); demo account {account_id}, share domain "
+          f"{SHARE_DOMAIN}, advocate shortcode {SHORTCODE}\n")
+    for message in minted:
+        print(f"message {message.message_id}:")
+        for link in message.links:
+            print(f"  {link.name:10} {link.url}")
+    share_token = minted[0].links[0].url.rsplit("/", 1)[1]
+    referral_token = minted[2].links[0].url.rsplit("/", 1)[1]
+    print("\nTry it:")
+    print("  # an advocate taps Share on WhatsApp: a 302 to wa.me with their referral link")
+    print(f"  curl -si -H 'Host: {SHARE_DOMAIN}' {edge}/{share_token} | grep -i '^location'")
+    print("  # a friend clicks a referral link: a 302 to the shop with mbsy and mbsy_source")
+    print(f"  curl -si -H 'Host: {SHARE_DOMAIN}' {edge}/{referral_token} | grep -i '^location'")
+    print("  # the shop reports an order with that mbsy_source (42.00 USD)")
+    print("  .venv/bin/python -m devstack order <mbsy_source from the Location> 4200")
+    print("  # the dashboard: every template with its goal's conversions")
+    print("  .venv/bin/python -m devstack dashboard")
+    print("  # a forged token, or the right token on another host: 404")
+    print(f"  curl -si -H 'Host: evil.example' {edge}/{referral_token} | head -1")
+    print("\nCtrl-C stops everything (clicks are flushed first).")
+
+
+async def seed() -> tuple[list, int]:  # type: ignore[type-arg]
+    async with grpc.aio.insecure_channel(CONTROL) as channel:
+        state = await ensure_demo(channel, STATE_DIR / "demo.json")
+        minted = await mint_demo_messages(channel, state)
+    return minted, int(str(state["account_id"]))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def up() -> int:
+    env = child_env()
+    # Own sessions: Ctrl-C reaches only this launcher, which stops the edge
+    # before the control plane so the edge can flush its clicks.
+    control = subprocess.Popen(
+        [sys.executable, "-m", "control", "serve"], env=env, start_new_session=True
+    )
+    edge = None
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        asyncio.run(wait_for_control(time.monotonic() + 120))
+        minted, account_id = asyncio.run(seed())
+        edge = subprocess.Popen([sys.executable, "-m", "edge"], env=env, start_new_session=True)
+        wait_for_edge(time.monotonic() + 30)
+        print_try_this(minted, account_id)
+        while control.poll() is None and edge.poll() is None:
+            time.sleep(0.5)
+        print("a service exited on its own; stopping the rest")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping: edge first (it flushes its clicks), then the control plane")
+        for process in (edge, control):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    return 0
+
+
+def demo_account_id() -> int:
+    state = json.loads((STATE_DIR / "demo.json").read_text())
+    return int(state["account_id"])
+
+
+async def dashboard() -> None:
+    state_account = demo_account_id()
+    async with grpc.aio.insecure_channel(CONTROL) as channel:
+        reply = await dashboard_pb2_grpc.DashboardServiceStub(channel).ListTemplatePerformance(
+            dashboard_pb2.ListTemplatePerformanceRequest(account_id=state_account)
+        )
+    print(f"{'template':28} {'goal':20} {'sent':>5} {'clicks':>6} {'uniq':>5} {'friend':>6} "
+          f"{'conv':>5} {'rate':>6}  revenue")
+    for t in reply.templates:
+        revenue = ", ".join(f"{r.amount_minor / 100:.2f} {r.currency}" for r in t.revenue)
+        goal = common_pb2.Goal.Name(t.goal).removeprefix("GOAL_")
+        print(f"{t.name[:28]:28} {goal:20} {t.messages_sent:5} "
+              f"{t.clicks:6} {t.unique_clickers:5} {t.friend_clicks:6} {t.conversions:5} "
+              f"{t.conversion_rate:6.1%}  {revenue}")
+
+
+async def report(kind: str, source: str, amount: int) -> None:
+    account_id = demo_account_id()
+    async with grpc.aio.insecure_channel(CONTROL) as channel:
+        stub = conversions_pb2_grpc.ConversionServiceStub(channel)
+        external_id = f"demo-{kind}-{int(time.time())}"
+        if kind == "order":
+            reply = await stub.RecordOrder(conversions_pb2.RecordOrderRequest(
+                account_id=account_id, order_id=external_id, mbsy_source=source,
+                shortcode=SHORTCODE, amount_minor=amount, currency="USD"))
+        else:
+            reply = await stub.RecordSignup(conversions_pb2.RecordSignupRequest(
+                account_id=account_id, signup_id=external_id, mbsy_source=source))
+    print(reply)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "up"
+    if command == "up":
+        return up()
+    if command == "dashboard":
+        asyncio.run(dashboard())
+    elif command == "order" and len(argv) == 3:
+        asyncio.run(report("order", argv[1], int(argv[2])))
+    elif command == "signup" and len(argv) == 2:
+        asyncio.run(report("signup", argv[1], 0))
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,50 @@
+"""Edge settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from signing.keys import SigningKeys
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    # host:port of the control plane's gRPC server.
+    control_address: str
+    # The same keys the control plane mints with, "ID:BASE64,...".
+    signing_keys: SigningKeys
+    # Interface and port the edge listens on.
+    host: str
+    port: int
+    # Seconds a resolved link stays in the in-process cache.
+    cache_ttl: float
+    # Seconds a token whose MAC is valid but whose link is gone stays cached as such.
+    negative_ttl: float
+    # Seconds between click flushes; a full batch flushes at once.
+    flush_interval: float
+    # Clicks per batch sent to the control plane.
+    max_batch: int
+    # Seconds a cache miss may wait for the control plane before answering 503.
+    resolve_timeout: float
+    # Seconds SIGTERM waits for buffered clicks to be acknowledged.
+    drain_timeout: float
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> EdgeSettings:
+        env = dict(os.environ) if env is None else env
+        keys = env.get("SMARTURLS_SIGNING_KEYS")
+        if not keys:
+            raise SystemExit("SMARTURLS_SIGNING_KEYS is not set")
+        return cls(
+            control_address=env.get("SMARTURLS_CONTROL_ADDRESS", "127.0.0.1:50051"),
+            signing_keys=SigningKeys.parse(keys),
+            host=env.get("SMARTURLS_EDGE_HOST", "127.0.0.1"),
+            port=int(env.get("SMARTURLS_EDGE_PORT", "8080")),
+            cache_ttl=float(env.get("SMARTURLS_EDGE_CACHE_TTL", "3600")),
+            negative_ttl=float(env.get("SMARTURLS_EDGE_NEGATIVE_TTL", "60")),
+            flush_interval=float(env.get("SMARTURLS_EDGE_FLUSH_INTERVAL", "0.05")),
+            max_batch=int(env.get("SMARTURLS_EDGE_MAX_BATCH", "1000")),
+            resolve_timeout=float(env.get("SMARTURLS_EDGE_RESOLVE_TIMEOUT", "2")),
+            drain_timeout=float(env.get("SMARTURLS_EDGE_DRAIN_TIMEOUT", "10")),
+        )

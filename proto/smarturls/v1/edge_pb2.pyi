@@ -1,0 +1,71 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from smarturls.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ResolveTokenRequest(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    def __init__(self, token: _Optional[str] = ...) -> None: ...
+
+class ResolvedLink(_message.Message):
+    __slots__ = ("smart_url_id", "account_id", "share_domain", "kind", "destination_head", "destination_tail", "append_source")
+    SMART_URL_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_HEAD_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TAIL_FIELD_NUMBER: _ClassVar[int]
+    APPEND_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    smart_url_id: int
+    account_id: int
+    share_domain: str
+    kind: _common_pb2.LinkKind
+    destination_head: str
+    destination_tail: str
+    append_source: bool
+    def __init__(self, smart_url_id: _Optional[int] = ..., account_id: _Optional[int] = ..., share_domain: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.LinkKind, str]] = ..., destination_head: _Optional[str] = ..., destination_tail: _Optional[str] = ..., append_source: _Optional[bool] = ...) -> None: ...
+
+class Click(_message.Message):
+    __slots__ = ("click_id", "smart_url_id", "clicked_at", "method", "user_agent", "ip_prefix", "referer")
+    CLICK_ID_FIELD_NUMBER: _ClassVar[int]
+    SMART_URL_ID_FIELD_NUMBER: _ClassVar[int]
+    CLICKED_AT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    IP_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    REFERER_FIELD_NUMBER: _ClassVar[int]
+    click_id: bytes
+    smart_url_id: int
+    clicked_at: _timestamp_pb2.Timestamp
+    method: str
+    user_agent: str
+    ip_prefix: str
+    referer: str
+    def __init__(self, click_id: _Optional[bytes] = ..., smart_url_id: _Optional[int] = ..., clicked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., method: _Optional[str] = ..., user_agent: _Optional[str] = ..., ip_prefix: _Optional[str] = ..., referer: _Optional[str] = ...) -> None: ...
+
+class ClickBatch(_message.Message):
+    __slots__ = ("batch_seq", "clicks")
+    BATCH_SEQ_FIELD_NUMBER: _ClassVar[int]
+    CLICKS_FIELD_NUMBER: _ClassVar[int]
+    batch_seq: int
+    clicks: _containers.RepeatedCompositeFieldContainer[Click]
+    def __init__(self, batch_seq: _Optional[int] = ..., clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ...) -> None: ...
+
+class ClickBatchAck(_message.Message):
+    __slots__ = ("batch_seq", "stored", "duplicates")
+    BATCH_SEQ_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    batch_seq: int
+    stored: int
+    duplicates: int
+    def __init__(self, batch_seq: _Optional[int] = ..., stored: _Optional[int] = ..., duplicates: _Optional[int] = ...) -> None: ...
