@@ -105,7 +105,7 @@ async def database(settings: ControlSettings) -> AsyncIterator[asyncpg.Pool]:
 async def serve(settings: ControlSettings) -> None:
     async with database(settings) as pool:
         if settings.metrics_port:
-            start_http_server(settings.metrics_port, addr="127.0.0.1")
+            start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         running = await start_grpc(Deps(db=pool, keys=settings.signing_keys), settings.grpc_listen)
         log.info("control plane serving gRPC on port %d", running.port)
         stop = asyncio.Event()

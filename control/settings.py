@@ -19,6 +19,8 @@ class ControlSettings:
     grpc_listen: str
     # Port of the Prometheus /metrics HTTP server; 0 disables it.
     metrics_port: int
+    # Interface of that server (0.0.0.0 in containers, so Prometheus can reach it).
+    metrics_addr: str
     # Token and mbsy_source keys, "ID:BASE64,..." with the minting key first.
     signing_keys: SigningKeys
     # Seconds in-flight RPCs get to finish on SIGTERM.
@@ -35,6 +37,7 @@ class ControlSettings:
             data_dir=Path(env.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve(),
             grpc_listen=env.get("SMARTURLS_GRPC_LISTEN", "127.0.0.1:50051"),
             metrics_port=int(env.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")),
+            metrics_addr=env.get("SMARTURLS_CONTROL_METRICS_ADDR", "127.0.0.1"),
             signing_keys=SigningKeys.parse(keys),
             shutdown_grace=float(env.get("SMARTURLS_SHUTDOWN_GRACE", "5")),
         )

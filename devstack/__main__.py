@@ -19,12 +19,18 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from smarturls.v1 import common_pb2, conversions_pb2, conversions_pb2_grpc, dashboard_pb2, dashboard_pb2_grpc
+from smarturls.v1 import (
+    common_pb2,
+    conversions_pb2,
+    conversions_pb2_grpc,
+    dashboard_pb2,
+    dashboard_pb2_grpc,
+)
 
 from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
 from signing.keys import generate_key_spec
 
-STATE_DIR = Path(".smarturls").resolve()
+STATE_DIR = Path(os.environ.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve()
 CONTROL = "127.0.0.1:" + os.environ.get("SMARTURLS_CONTROL_PORT", "50051")
 EDGE_PORT = os.environ.get("SMARTURLS_EDGE_PORT", "8080")
 METRICS_PORT = os.environ.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")
@@ -83,8 +89,10 @@ def print_try_this(minted: list, account_id: int) -> None:  # type: ignore[type-
     edge = f"http://127.0.0.1:{EDGE_PORT}"
     print("\n=== smarturls is running ===")
     print(f"control plane gRPC {CONTROL}, metrics http://127.0.0.1:{METRICS_PORT}/metrics")
-    print(f"edge {edge} (metrics {edge}/metrics); demo account {account_id}, share domain "
-          f"{SHARE_DOMAIN}, advocate shortcode {SHORTCODE}\n")
+    print(
+        f"edge {edge} (metrics {edge}/metrics); demo account {account_id}, share domain "
+        f"{SHARE_DOMAIN}, advocate shortcode {SHORTCODE}\n"
+    )
     for message in minted:
         print(f"message {message.message_id}:")
         for link in message.links:
@@ -160,14 +168,18 @@ async def dashboard() -> None:
         reply = await dashboard_pb2_grpc.DashboardServiceStub(channel).ListTemplatePerformance(
             dashboard_pb2.ListTemplatePerformanceRequest(account_id=state_account)
         )
-    print(f"{'template':28} {'goal':20} {'sent':>5} {'clicks':>6} {'uniq':>5} {'friend':>6} "
-          f"{'conv':>5} {'rate':>6}  revenue")
+    print(
+        f"{'template':28} {'goal':20} {'sent':>5} {'clicks':>6} {'uniq':>5} {'friend':>6} "
+        f"{'conv':>5} {'rate':>6}  revenue"
+    )
     for t in reply.templates:
         revenue = ", ".join(f"{r.amount_minor / 100:.2f} {r.currency}" for r in t.revenue)
         goal = common_pb2.Goal.Name(t.goal).removeprefix("GOAL_")
-        print(f"{t.name[:28]:28} {goal:20} {t.messages_sent:5} "
-              f"{t.clicks:6} {t.unique_clickers:5} {t.friend_clicks:6} {t.conversions:5} "
-              f"{t.conversion_rate:6.1%}  {revenue}")
+        print(
+            f"{t.name[:28]:28} {goal:20} {t.messages_sent:5} "
+            f"{t.clicks:6} {t.unique_clickers:5} {t.friend_clicks:6} {t.conversions:5} "
+            f"{t.conversion_rate:6.1%}  {revenue}"
+        )
 
 
 async def report(kind: str, source: str, amount: int) -> None:
@@ -176,12 +188,22 @@ async def report(kind: str, source: str, amount: int) -> None:
         stub = conversions_pb2_grpc.ConversionServiceStub(channel)
         external_id = f"demo-{kind}-{int(time.time())}"
         if kind == "order":
-            reply = await stub.RecordOrder(conversions_pb2.RecordOrderRequest(
-                account_id=account_id, order_id=external_id, mbsy_source=source,
-                shortcode=SHORTCODE, amount_minor=amount, currency="USD"))
+            reply = await stub.RecordOrder(
+                conversions_pb2.RecordOrderRequest(
+                    account_id=account_id,
+                    order_id=external_id,
+                    mbsy_source=source,
+                    shortcode=SHORTCODE,
+                    amount_minor=amount,
+                    currency="USD",
+                )
+            )
         else:
-            reply = await stub.RecordSignup(conversions_pb2.RecordSignupRequest(
-                account_id=account_id, signup_id=external_id, mbsy_source=source))
+            reply = await stub.RecordSignup(
+                conversions_pb2.RecordSignupRequest(
+                    account_id=account_id, signup_id=external_id, mbsy_source=source
+                )
+            )
     print(reply)
 
 

@@ -37,8 +37,10 @@ TEMPLATES = [
         name="Share your reward (email)",
         channel=common_pb2.CHANNEL_EMAIL,
         goal=common_pb2.GOAL_ADVOCATE_SHARE,
-        links=[_share_button(n) for n in ("WHATSAPP", "FACEBOOK", "X", "LINKEDIN", "TELEGRAM",
-                                           "EMAIL", "SMS")],
+        links=[
+            _share_button(n)
+            for n in ("WHATSAPP", "FACEBOOK", "X", "LINKEDIN", "TELEGRAM", "EMAIL", "SMS")
+        ],
     ),
     templates_pb2.CreateTemplateRequest(
         name="Join the program (SMS)",

@@ -13,7 +13,9 @@ _PAGE = (
 
 def not_found() -> HTMLResponse:
     return HTMLResponse(
-        _PAGE.format(title="Link not found", text="This link is not valid. Check it was copied whole."),
+        _PAGE.format(
+            title="Link not found", text="This link is not valid. Check it was copied whole."
+        ),
         status_code=404,
         headers={"Cache-Control": "no-store"},
     )

@@ -47,7 +47,7 @@ class Resolver:
         cached = await self._cache.get(link_id)
         if cached is not None:
             metrics.CACHE.labels("hit").inc()
-            return None if cached == _GONE else cached  # type: ignore[no-any-return]
+            return None if cached == _GONE else cached
         metrics.CACHE.labels("miss").inc()
         pending = self._inflight.get(link_id)
         if pending is None:

@@ -172,5 +172,3 @@ class ClickBuffer:
             await asyncio.wait_for(self._full.wait(), self._flush_interval)
         except TimeoutError:
             pass
-
-

@@ -50,7 +50,9 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             generate(Path(tmp))
             fresh, committed = generated_files(Path(tmp)), generated_files(PROTO_ROOT)
-        stale = sorted(n for n in fresh.keys() | committed.keys() if fresh.get(n) != committed.get(n))
+        stale = sorted(
+            n for n in fresh.keys() | committed.keys() if fresh.get(n) != committed.get(n)
+        )
         if stale:
             print("stale generated code, run `python3 tasks.py proto`:", *stale)
             return 1

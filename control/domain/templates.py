@@ -69,8 +69,17 @@ async def create_template(
             " destination_url, network, share_text, share_subject)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             [
-                (account_id, template_id, link.name, i, link.kind, link.destination_url,
-                 link.network, link.share_text, link.share_subject)
+                (
+                    account_id,
+                    template_id,
+                    link.name,
+                    i,
+                    link.kind,
+                    link.destination_url,
+                    link.network,
+                    link.share_text,
+                    link.share_subject,
+                )
                 for i, link in enumerate(checked_links)
             ],
         )

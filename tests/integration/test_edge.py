@@ -1,0 +1,96 @@
+"""The edge through real sockets: what it answers and what it records."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from prometheus_client import REGISTRY
+from smarturls.v1 import common_pb2, templates_pb2
+
+from control.server import stop_grpc
+from tests.support import Stack
+
+TRACKED = [
+    templates_pb2.TemplateLink(
+        name="blog",
+        kind=common_pb2.LINK_KIND_TRACKED,
+        destination_url="https://acme.example/blog?a=1",
+    )
+]
+
+
+def cache_misses() -> float:
+    return REGISTRY.get_sample_value("smarturls_edge_cache_total", {"result": "miss"}) or 0.0
+
+
+async def sent_link(stack: Stack) -> str:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    return (await stack.mint(account.account_id, template.template_id, "m-1"))["blog"]
+
+
+async def test_tracked_link_redirects_untouched(stack: Stack) -> None:
+    response = await stack.click(await sent_link(stack))
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://acme.example/blog?a=1"
+    assert "set-cookie" not in response.headers
+
+
+async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack) -> None:
+    url = await sent_link(stack)
+    token = urlsplit(url).path[1:]
+    forged = token[:-1] + ("a" if token[-1] != "a" else "b")
+    before = cache_misses()
+    for bad in (forged, token[:-1], token + "x", "A" * 12, "metrics.php", "%00" * 4):
+        response = await stack.click(f"https://share.acme.example/{bad}")
+        assert response.status_code == 404, bad
+        assert "Link not found" in response.text
+    assert cache_misses() == before
+    assert await stack.stored_clicks() == 0
+
+
+async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:
+    url = await sent_link(stack)
+    await stack.account(domain="share.other.example")
+    response = await stack.click(url, host="share.other.example")
+    assert response.status_code == 404
+    # The right domain still works, with or without a port in the Host header.
+    assert (await stack.click(url, host="SHARE.ACME.EXAMPLE:443")).status_code == 302
+
+
+async def test_head_is_answered_but_never_counted(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["blog"]
+    assert (await stack.click(url, method="HEAD")).status_code == 302
+    assert (await stack.click(url)).status_code == 302
+    await stack.wait_for_clicks(2)
+    perf = await stack.performance(account.account_id, template.template_id)
+    assert (perf.clicks, perf.unique_clickers) == (1, 1)
+
+
+async def test_clicks_are_stored_once_with_a_truncated_address(stack: Stack) -> None:
+    url = await sent_link(stack)
+    for _ in range(5):
+        await stack.click(url)
+    await stack.wait_for_clicks(5)
+    rows = await stack.db.fetch("SELECT click_id, ip_prefix::text, user_agent FROM clicks")
+    assert len({r["click_id"] for r in rows}) == 5
+    assert {r["ip_prefix"] for r in rows} == {"127.0.0.0/24"}
+    assert all("iPhone" in r["user_agent"] for r in rows)
+
+
+async def test_cached_links_redirect_while_the_control_plane_is_down(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    cached = (await stack.mint(account.account_id, template.template_id, "m-1"))["blog"]
+    uncached = (await stack.mint(account.account_id, template.template_id, "m-2"))["blog"]
+    assert (await stack.click(cached)).status_code == 302
+    await stack.wait_for_clicks(1)
+
+    await stop_grpc(stack.control, 0)
+    assert (await stack.click(cached)).status_code == 302
+    unavailable = await stack.click(uncached)
+    assert unavailable.status_code == 503
+    assert unavailable.headers["retry-after"]
+    assert await stack.stored_clicks() == 1  # the second click waits in the edge's memory

@@ -1,0 +1,241 @@
+"""Test helpers: a real PostgreSQL, a real control plane and a real edge on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import grpc
+import httpx
+import uvicorn
+from smarturls.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    common_pb2,
+    conversions_pb2_grpc,
+    dashboard_pb2,
+    dashboard_pb2_grpc,
+    minting_pb2,
+    minting_pb2_grpc,
+    templates_pb2,
+    templates_pb2_grpc,
+)
+
+from control.api.deps import Deps
+from control.db.pool import create_pool
+from control.server import RunningControl, start_grpc, stop_grpc
+from edge.app import create_app
+from edge.settings import EdgeSettings
+from signing.keys import SigningKeys, generate_key_spec
+
+TEMPLATE_DB = "smarturls_test_template"
+KEYS = SigningKeys.parse(generate_key_spec("B") + "," + generate_key_spec("A"))
+
+
+def dsn_with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
+    """A new database cloned from the migrated template; dropped afterwards."""
+    name = "t_" + uuid.uuid4().hex[:16]
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        yield dsn_with_database(admin_dsn, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
+    values: dict[str, object] = dict(
+        control_address=control_address,
+        signing_keys=KEYS,
+        host="127.0.0.1",
+        port=0,
+        cache_ttl=3600.0,
+        negative_ttl=60.0,
+        flush_interval=0.02,
+        max_batch=1000,
+        resolve_timeout=2.0,
+        drain_timeout=5.0,
+    )
+    values.update(overrides)
+    return EdgeSettings(**values)  # type: ignore[arg-type]
+
+
+class RunningEdge:
+    """The edge app on uvicorn on a loopback port, in this event loop."""
+
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="on",
+            log_level="warning",
+            http="httptools",
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+@dataclass
+class Stack:
+    db: asyncpg.Pool
+    channel: grpc.aio.Channel
+    edge_url: str
+    http: httpx.AsyncClient
+    control: RunningControl
+    edges: list[RunningEdge] = field(default_factory=list)
+
+    @property
+    def accounts(self) -> accounts_pb2_grpc.AccountServiceStub:
+        return accounts_pb2_grpc.AccountServiceStub(self.channel)
+
+    @property
+    def templates(self) -> templates_pb2_grpc.TemplateServiceStub:
+        return templates_pb2_grpc.TemplateServiceStub(self.channel)
+
+    @property
+    def minting(self) -> minting_pb2_grpc.MintingServiceStub:
+        return minting_pb2_grpc.MintingServiceStub(self.channel)
+
+    @property
+    def conversions(self) -> conversions_pb2_grpc.ConversionServiceStub:
+        return conversions_pb2_grpc.ConversionServiceStub(self.channel)
+
+    @property
+    def dashboard(self) -> dashboard_pb2_grpc.DashboardServiceStub:
+        return dashboard_pb2_grpc.DashboardServiceStub(self.channel)
+
+    async def account(
+        self, *, enabled: bool = True, domain: str | None = "share.acme.example"
+    ) -> accounts_pb2.Account:
+        account = await self.accounts.CreateAccount(accounts_pb2.CreateAccountRequest(name="Acme"))
+        if enabled:
+            account = await self.accounts.SetSmartUrlsEnabled(
+                accounts_pb2.SetSmartUrlsEnabledRequest(account_id=account.account_id, enabled=True)
+            )
+        if domain:
+            account = await self.accounts.SetShareDomain(
+                accounts_pb2.SetShareDomainRequest(
+                    account_id=account.account_id, share_domain=domain
+                )
+            )
+        return account
+
+    async def template(
+        self,
+        account_id: int,
+        goal: int,
+        links: list[templates_pb2.TemplateLink],
+        channel: int = common_pb2.CHANNEL_EMAIL,
+        name: str = "t",
+    ) -> templates_pb2.Template:
+        return await self.templates.CreateTemplate(
+            templates_pb2.CreateTemplateRequest(
+                account_id=account_id, name=name, channel=channel, goal=goal, links=links
+            )
+        )
+
+    async def mint(
+        self, account_id: int, template_id: int, message_id: str, shortcode: str = "JANE42"
+    ) -> dict[str, str]:
+        reply = await self.minting.MintSmartUrls(
+            minting_pb2.MintSmartUrlsRequest(
+                account_id=account_id,
+                template_id=template_id,
+                message_id=message_id,
+                advocate_shortcode=shortcode,
+            )
+        )
+        return {link.name: link.url for link in reply.links}
+
+    async def click(
+        self,
+        smart_url: str,
+        *,
+        method: str = "GET",
+        host: str | None = None,
+        edge_url: str | None = None,
+        user_agent: str = "Mozilla/5.0 (iPhone) Safari/604.1",
+    ) -> httpx.Response:
+        """Requests a Smart URL from the edge as a browser would, Host header and all."""
+        parts = urlsplit(smart_url)
+        return await self.http.request(
+            method,
+            f"{edge_url or self.edge_url}{parts.path}",
+            headers={"Host": host or parts.netloc, "User-Agent": user_agent},
+        )
+
+    async def performance(
+        self, account_id: int, template_id: int
+    ) -> dashboard_pb2.TemplatePerformance:
+        return await self.dashboard.GetTemplatePerformance(
+            dashboard_pb2.GetTemplatePerformanceRequest(
+                account_id=account_id, template_id=template_id
+            )
+        )
+
+    async def stored_clicks(self) -> int:
+        return int(await self.db.fetchval("SELECT count(*) FROM clicks"))
+
+    async def wait_for_clicks(self, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (stored := await self.stored_clicks()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{stored} clicks stored, expected {count}")
+            await asyncio.sleep(0.02)
+
+    async def start_edge(self, **overrides: object) -> RunningEdge:
+        edge = RunningEdge(edge_settings(f"127.0.0.1:{self.control.port}", **overrides))
+        await edge.start()
+        self.edges.append(edge)
+        return edge
+
+
+@contextlib.asynccontextmanager
+async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Stack]:
+    db = await create_pool(dsn, min_size=1, max_size=8)
+    control = await start_grpc(Deps(db=db, keys=KEYS), "127.0.0.1:0")
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{control.port}")
+    http = httpx.AsyncClient(follow_redirects=False, timeout=10)
+    stack = Stack(db=db, channel=channel, edge_url="", http=http, control=control)
+    try:
+        edge = await stack.start_edge(**edge_overrides)
+        stack.edge_url = edge.url
+        yield stack
+    finally:
+        for edge in reversed(stack.edges):
+            await edge.stop()
+        await http.aclose()
+        await channel.close()
+        await stop_grpc(control, 1)
+        await db.close()

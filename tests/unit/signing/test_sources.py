@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+
+from signing.keys import SigningKeys, generate_key_spec
+from signing.sources import SOURCE_LENGTH, mint_source, verify_source
+
+KEYS = SigningKeys.parse(generate_key_spec("A"))
+
+
+def test_source_names_the_link_and_the_click() -> None:
+    click = uuid.uuid4()
+    source = mint_source(KEYS, 123456, click.int)
+    assert len(source) == SOURCE_LENGTH and source.isalnum()
+    found = verify_source(KEYS, source)
+    assert found is not None
+    assert (found.smart_url_id, found.click_id) == (123456, click)
+
+
+def test_tampered_sources_are_rejected() -> None:
+    source = mint_source(KEYS, 99, uuid.uuid4().int)
+    for i in range(SOURCE_LENGTH):
+        swapped = "1" if source[i] != "1" else "2"
+        assert verify_source(KEYS, source[:i] + swapped + source[i + 1 :]) is None
+    assert verify_source(KEYS, source[:-1]) is None
+    assert verify_source(KEYS, "z" * SOURCE_LENGTH) is None
