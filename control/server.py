@@ -13,14 +13,6 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import start_http_server
-from smarturls.v1 import (
-    accounts_pb2_grpc,
-    conversions_pb2_grpc,
-    dashboard_pb2_grpc,
-    edge_pb2_grpc,
-    minting_pb2_grpc,
-    templates_pb2_grpc,
-)
 
 from control.api.accounts import AccountServicer
 from control.api.conversions import ConversionServicer
@@ -34,6 +26,14 @@ from control.db.embedded import EmbeddedPostgres
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
 from control.settings import ControlSettings
+from smarturls.v1 import (
+    accounts_pb2_grpc,
+    conversions_pb2_grpc,
+    dashboard_pb2_grpc,
+    edge_pb2_grpc,
+    minting_pb2_grpc,
+    templates_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,15 @@ class RunningControl:
 
 async def start_grpc(deps: Deps, listen: str) -> RunningControl:
     """Starts the gRPC server on `listen` (port 0 picks a free one)."""
-    server = grpc.aio.server(interceptors=[ErrorFunnel()])
+    server = grpc.aio.server(
+        interceptors=[ErrorFunnel()],
+        # Accept the edges' keepalive pings (the default would answer them with GOAWAY).
+        options=[
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+            ("grpc.http2.max_ping_strikes", 0),
+        ],
+    )
     accounts_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(deps), server)
     templates_pb2_grpc.add_TemplateServiceServicer_to_server(TemplateServicer(deps), server)
     minting_pb2_grpc.add_MintingServiceServicer_to_server(MintingServicer(deps), server)

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
+from signing.keys import generate_key_spec
 from smarturls.v1 import (
     common_pb2,
     conversions_pb2,
@@ -26,9 +29,6 @@ from smarturls.v1 import (
     dashboard_pb2,
     dashboard_pb2_grpc,
 )
-
-from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
-from signing.keys import generate_key_spec
 
 STATE_DIR = Path(os.environ.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve()
 CONTROL = "127.0.0.1:" + os.environ.get("SMARTURLS_CONTROL_PORT", "50051")

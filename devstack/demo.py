@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import grpc
+
 from smarturls.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,

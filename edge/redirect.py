@@ -18,8 +18,11 @@ SOURCE_COOKIE_AGE = 30 * 24 * 3600
 
 
 def request_host(request: Request) -> str:
-    host = request.headers.get("host", "")
-    return host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+    """The Host header without port or trailing dot, lower-cased."""
+    host = request.headers.get("host", "").lower()
+    if not host.endswith("]"):
+        host = host.rsplit(":", 1)[0]
+    return host.rstrip(".")
 
 
 async def redirect(request: Request) -> Response:

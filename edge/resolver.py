@@ -6,12 +6,12 @@ import asyncio
 
 import grpc
 from aiocache import SimpleMemoryCache
-from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 from edge import metrics
 from edge.links import CachedLink
 from signing.keys import SigningKeys
 from signing.tokens import verify_token
+from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 # Cached for tokens whose MAC is valid but whose link does not exist.
 _GONE = "gone"

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 import grpc
 import uuid_utils
 from google.protobuf.timestamp_pb2 import Timestamp
-from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 from edge import metrics
+from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 log = logging.getLogger(__name__)
 
 _MAX_UA = 512
+# A batch not acknowledged by then is resent on a new stream (stored once).
+ACK_TIMEOUT = 10.0
 _MAX_REFERER = 512
 
 
@@ -62,6 +64,8 @@ def truncate_ip(host: str | None) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         return ""
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
@@ -122,6 +126,8 @@ class ClickBuffer:
             await asyncio.wait_for(self._task, timeout)
         except TimeoutError:
             log.error("%d clicks not acknowledged after %.1fs: lost", self.depth, timeout)
+        except Exception:
+            log.exception("click flusher failed; %d clicks not acknowledged", self.depth)
 
     async def _run(self) -> None:
         """Flushes until close(); reconnects with backoff when the stream fails."""
@@ -130,9 +136,12 @@ class ClickBuffer:
             try:
                 await self._stream()
                 backoff = 0.1
-            except (grpc.aio.AioRpcError, grpc.aio.UsageError) as error:
+            except Exception as error:
+                # Anything, not only RPC errors: a stream the server ended raises
+                # InvalidStateError on write, and the flusher must outlive it.
                 metrics.FLUSH_ERRORS.inc()
-                log.warning("click stream failed (%s); retrying in %.1fs", error, backoff)
+                log.warning("click stream failed (%r); retrying in %.1fs", error, backoff)
+                self._update_oldest()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -141,15 +150,18 @@ class ClickBuffer:
         try:
             while not (self._closing and not self._pending):
                 await self._wait_for_batch()
+                self._update_oldest()
                 if not self._pending:
                     continue
+                if call.done():
+                    raise ConnectionError("click stream ended")
                 batch = self._pending[: self._max_batch]
                 self._seq += 1
                 started = time.perf_counter()
                 await call.write(
                     edge_pb2.ClickBatch(batch_seq=self._seq, clicks=[c.to_proto() for c in batch])
                 )
-                ack = await call.read()
+                ack = await asyncio.wait_for(call.read(), ACK_TIMEOUT)
                 if ack is grpc.aio.EOF or ack.batch_seq != self._seq:
                     raise grpc.aio.UsageError("click stream ended without acknowledgement")
                 metrics.FLUSH_SECONDS.observe(time.perf_counter() - started)
@@ -158,11 +170,14 @@ class ClickBuffer:
                 self.acknowledged += len(batch)
                 metrics.ACKED.inc(len(batch))
                 metrics.BUFFERED.dec(len(batch))
-                oldest = self._pending[0].clicked_at if self._pending else None
-                metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
+            self._update_oldest()
             await call.done_writing()
         finally:
             call.cancel()
+
+    def _update_oldest(self) -> None:
+        oldest = self._pending[0].clicked_at if self._pending else None
+        metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
 
     async def _wait_for_batch(self) -> None:
         if len(self._pending) >= self._max_batch or self._closing:

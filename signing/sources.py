@@ -42,7 +42,7 @@ def mint_source(keys: SigningKeys, smart_url_id: int, click_id_int: int) -> str:
 
 def verify_source(keys: SigningKeys, source: str) -> ClickSource | None:
     """Returns what the source names, or None when it was not minted by us."""
-    if len(source) != SOURCE_LENGTH or source[0] not in keys.secrets_by_id:
+    if len(source) != SOURCE_LENGTH or not source.isascii() or source[0] not in keys.secrets_by_id:
         return None
     key_id, payload, mac = source[0], source[1:-_MAC_WIDTH], source[-_MAC_WIDTH:]
     try:

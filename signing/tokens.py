@@ -33,7 +33,7 @@ def mint_token(keys: SigningKeys, link_id: int, key_id: str | None = None) -> st
 
 def verify_token(keys: SigningKeys, token: str) -> int | None:
     """Returns the link id, or None for anything not minted under a listed key."""
-    if len(token) != TOKEN_LENGTH:
+    if len(token) != TOKEN_LENGTH or not token.isascii():
         return None
     key_id, id_chars, mac = token[0], token[1 : 1 + _ID_WIDTH], token[1 + _ID_WIDTH :]
     if key_id not in keys.secrets_by_id:

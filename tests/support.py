@@ -14,6 +14,13 @@ import asyncpg
 import grpc
 import httpx
 import uvicorn
+
+from control.api.deps import Deps
+from control.db.pool import create_pool
+from control.server import RunningControl, start_grpc, stop_grpc
+from edge.app import create_app
+from edge.settings import EdgeSettings
+from signing.keys import SigningKeys, generate_key_spec
 from smarturls.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
@@ -26,13 +33,6 @@ from smarturls.v1 import (
     templates_pb2,
     templates_pb2_grpc,
 )
-
-from control.api.deps import Deps
-from control.db.pool import create_pool
-from control.server import RunningControl, start_grpc, stop_grpc
-from edge.app import create_app
-from edge.settings import EdgeSettings
-from signing.keys import SigningKeys, generate_key_spec
 
 TEMPLATE_DB = "smarturls_test_template"
 KEYS = SigningKeys.parse(generate_key_spec("B") + "," + generate_key_spec("A"))
@@ -237,5 +237,5 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
             await edge.stop()
         await http.aclose()
         await channel.close()
-        await stop_grpc(control, 1)
+        await stop_grpc(stack.control, 1)
         await db.close()

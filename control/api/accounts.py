@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import grpc
-from smarturls.v1 import accounts_pb2, accounts_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.domain import accounts
+from smarturls.v1 import accounts_pb2, accounts_pb2_grpc
 
 
 class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import grpc
-from smarturls.v1 import conversions_pb2, conversions_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.domain.attribution import Outcome, record_outcome
+from smarturls.v1 import conversions_pb2, conversions_pb2_grpc
 
 
 class ConversionServicer(conversions_pb2_grpc.ConversionServiceServicer):
@@ -23,7 +23,9 @@ class ConversionServicer(conversions_pb2_grpc.ConversionServiceServicer):
             shortcode="",
             amount_minor=0,
             currency="",
-            occurred_at=convert.timestamp(request.occurred_at, request.HasField("occurred_at")),
+            occurred_at=convert.timestamp(
+                request.occurred_at, request.HasField("occurred_at"), "occurred_at"
+            ),
         )
         return convert.conversion(await record_outcome(self.deps.db, self.deps.keys, outcome))
 
@@ -38,6 +40,8 @@ class ConversionServicer(conversions_pb2_grpc.ConversionServiceServicer):
             shortcode=request.shortcode,
             amount_minor=request.amount_minor,
             currency=request.currency,
-            occurred_at=convert.timestamp(request.occurred_at, request.HasField("occurred_at")),
+            occurred_at=convert.timestamp(
+                request.occurred_at, request.HasField("occurred_at"), "occurred_at"
+            ),
         )
         return convert.conversion(await record_outcome(self.deps.db, self.deps.keys, outcome))

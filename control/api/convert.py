@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from control.domain import model, validation
+from control.domain.errors import InvalidArgument
 from smarturls.v1 import (
     accounts_pb2,
     common_pb2,
@@ -16,9 +19,6 @@ from smarturls.v1 import (
     minting_pb2,
     templates_pb2,
 )
-
-from control.domain import model
-from control.domain.errors import InvalidArgument
 
 
 def enum_name(enum: Any, prefix: str, value: int, field: str) -> str | None:
@@ -44,8 +44,14 @@ def goal(value: int, field: str = "goal") -> model.Goal | None:
     return enum_name(common_pb2.Goal, "GOAL_", value, field)  # type: ignore[return-value]
 
 
-def timestamp(ts: Timestamp, present: bool) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if present else None
+def timestamp(ts: Timestamp, present: bool, field: str) -> datetime | None:
+    if not present:
+        return None
+    try:
+        value = ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument.field(field, "not a valid timestamp") from None
+    return validation.moment(field, value)
 
 
 def to_timestamp(value: datetime) -> Timestamp:
@@ -121,7 +127,7 @@ def mint_request(r: minting_pb2.MintSmartUrlsRequest) -> model.MintRequest:
         template_id=r.template_id,
         message_id=r.message_id,
         advocate_shortcode=r.advocate_shortcode,
-        sent_at=timestamp(r.sent_at, r.HasField("sent_at")),
+        sent_at=timestamp(r.sent_at, r.HasField("sent_at"), "sent_at"),
     )
 
 
@@ -155,10 +161,12 @@ def resolved_link(link: model.ResolvedLink) -> edge_pb2.ResolvedLink:
 def click(c: edge_pb2.Click) -> model.Click:
     if len(c.click_id) != 16:
         raise InvalidArgument.field("clicks.click_id", "16 bytes of UUID required")
+    clicked_at = timestamp(c.clicked_at, True, "clicks.clicked_at")
+    assert clicked_at is not None
     return model.Click(
         click_id=uuid.UUID(bytes=c.click_id),
         smart_url_id=c.smart_url_id,
-        clicked_at=c.clicked_at.ToDatetime(tzinfo=UTC),
+        clicked_at=clicked_at,
         method=c.method,
         user_agent=c.user_agent,
         ip_prefix=c.ip_prefix or None,

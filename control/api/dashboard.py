@@ -3,17 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 
 import grpc
-from smarturls.v1 import dashboard_pb2, dashboard_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.domain.dashboard import template_performance
+from smarturls.v1 import dashboard_pb2, dashboard_pb2_grpc
 
 
 def _range(r: dashboard_pb2.TimeRange) -> tuple[datetime | None, datetime | None]:
     return (
-        convert.timestamp(getattr(r, "from"), r.HasField("from")),
-        convert.timestamp(r.to, r.HasField("to")),
+        convert.timestamp(getattr(r, "from"), r.HasField("from"), "range.from"),
+        convert.timestamp(r.to, r.HasField("to"), "range.to"),
     )
 
 

@@ -4,12 +4,12 @@ from collections.abc import AsyncIterator
 
 import grpc
 from prometheus_client import Counter
-from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.domain.click_ingest import ingest_clicks
 from control.domain.resolution import resolve_token
+from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 CLICKS_STORED = Counter("smarturls_control_clicks_stored_total", "Clicks newly stored")
 CLICKS_DUPLICATE = Counter(

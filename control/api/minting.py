@@ -4,13 +4,14 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
-from smarturls.v1 import minting_pb2, minting_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.api.interceptors import status_for
 from control.domain.errors import DomainError
-from control.domain.minting import mint_messages
+from control.domain.minting import MintResult, mint_messages
+from control.domain.model import MintRequest
+from smarturls.v1 import minting_pb2, minting_pb2_grpc
 
 # How many queued requests one streaming transaction takes at most.
 STREAM_BATCH = 1000
@@ -53,26 +54,36 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
                 batch = [await queue.get()]
                 while batch[-1] is not _END and len(batch) < STREAM_BATCH and not queue.empty():
                     batch.append(queue.get_nowait())
-                requests = [r for r in batch if r is not _END]
-                if requests:
-                    results = await mint_messages(
-                        self.deps.db, self.deps.keys, [convert.mint_request(r) for r in requests]
-                    )
-                    for request, result in zip(requests, results, strict=True):
-                        yield _response(request, result)
+                requests = [r for r in batch if r is not None]
+                for request, result in zip(requests, await self._mint(requests), strict=True):
+                    yield _response(request, result)
                 if batch[-1] is _END:
                     break
             await reader
         finally:
             reader.cancel()
 
+    async def _mint(self, requests: list[minting_pb2.MintSmartUrlsRequest]) -> list[MintResult]:
+        """Mints the convertible requests; the others answer with their own error."""
+        results: list[MintResult | None] = [None] * len(requests)
+        good: list[tuple[int, MintRequest]] = []
+        for i, request in enumerate(requests):
+            try:
+                good.append((i, convert.mint_request(request)))
+            except DomainError as error:
+                results[i] = error
+        minted = await mint_messages(self.deps.db, self.deps.keys, [r for _, r in good])
+        for (i, _), result in zip(good, minted, strict=True):
+            results[i] = result
+        return [r for r in results if r is not None]
+
 
 def _response(
-    request: minting_pb2.MintSmartUrlsRequest, result: object
+    request: minting_pb2.MintSmartUrlsRequest, result: MintResult
 ) -> minting_pb2.MintSmartUrlsResponse:
     if isinstance(result, DomainError):
         return minting_pb2.MintSmartUrlsResponse(
             message_id=request.message_id,
             error=minting_pb2.MintError(code=status_for(result).value[0], message=str(result)),
         )
-    return convert.minted_message(result)  # type: ignore[arg-type]
+    return convert.minted_message(result)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import grpc
-from smarturls.v1 import templates_pb2, templates_pb2_grpc
 
 from control.api import convert
 from control.api.deps import Deps
 from control.domain import templates
+from smarturls.v1 import templates_pb2, templates_pb2_grpc
 
 
 class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):

@@ -14,7 +14,7 @@ import asyncpg
 
 from control.domain import validation
 from control.domain.accounts import get_account
-from control.domain.errors import AlreadyExists, InvalidArgument
+from control.domain.errors import AlreadyExists
 from control.domain.model import Conversion, ConversionKind, UnattributedReason
 from signing.keys import SigningKeys
 from signing.sources import verify_source
@@ -47,9 +47,10 @@ def check_outcome(outcome: Outcome) -> None:
     id_field = "order_id" if outcome.kind == "ORDER" else "signup_id"
     validation.positive_id("account_id", outcome.account_id)
     validation.external_id(id_field, outcome.external_id)
+    # Longer than any source we mint, but a mangled one is recorded, not refused.
+    validation.text("mbsy_source", outcome.mbsy_source, 256)
     if outcome.kind == "ORDER":
-        if outcome.amount_minor < 0:
-            raise InvalidArgument.field("amount_minor", "must not be negative")
+        validation.amount_minor(outcome.amount_minor)
         validation.currency(outcome.currency)
     if outcome.shortcode:
         validation.shortcode("shortcode", outcome.shortcode)

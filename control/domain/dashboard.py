@@ -70,18 +70,20 @@ LEFT JOIN conv USING (template_id)
 ORDER BY t.template_id
 """
 
+# numeric: a sum of bigints may not fit a bigint; the caller clamps it.
 _REVENUE = """
-SELECT template_id, currency, sum(amount_minor)::bigint AS amount_minor
+SELECT template_id, currency, sum(amount_minor) AS amount_minor
 FROM conversions
 WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND kind = 'ORDER'
-  AND template_id IS NOT NULL
+  AND template_id = ANY($4::bigint[])
 GROUP BY template_id, currency
 """
+_INT64_MAX = 2**63 - 1
 
 
 def time_range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    until = until or datetime.now(UTC)
-    since = since or until - DEFAULT_RANGE
+    until = validation.moment("range.to", until) or datetime.now(UTC)
+    since = validation.moment("range.from", since) or until - DEFAULT_RANGE
     if since >= until:
         raise InvalidArgument.field("range.from", "must be before range.to")
     return since, until
@@ -103,9 +105,11 @@ async def template_performance(
         if template_id is not None:
             await load_template(conn, account_id, template_id)
         rows = await conn.fetch(_PERFORMANCE, account_id, start, end, template_id, channel)
+        template_ids = [row["template_id"] for row in rows]
         revenue: dict[int, dict[str, int]] = {}
-        for r in await conn.fetch(_REVENUE, account_id, start, end):
-            revenue.setdefault(r["template_id"], {})[r["currency"]] = r["amount_minor"]
+        for r in await conn.fetch(_REVENUE, account_id, start, end, template_ids):
+            amount = min(int(r["amount_minor"]), _INT64_MAX)
+            revenue.setdefault(r["template_id"], {})[r["currency"]] = amount
     return [
         TemplatePerformance(**dict(row), revenue=revenue.get(row["template_id"], {}))
         for row in rows

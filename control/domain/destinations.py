@@ -6,7 +6,7 @@ the click's mbsy_source goes, so answering a click is two string joins.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from control.domain.model import Network
 
@@ -44,19 +44,19 @@ def share_intent(network: Network, url: str, text: str, subject: str = "") -> st
 def split_for_source(url: str, shortcode: str | None) -> tuple[str, str]:
     """Splits `url` so that head + mbsy_source + tail is the landing URL.
 
-    mbsy (when given) and mbsy_source replace any the template's URL already had.
+    mbsy (when given) and mbsy_source replace any the template's URL already had;
+    every other query segment is kept byte for byte (merchants sign their URLs).
     """
     parts = urlsplit(url)
     kept = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k not in (SOURCE_PARAM, SHORTCODE_PARAM)
+        segment
+        for segment in parts.query.split("&")
+        if segment and unquote_plus(segment.split("=", 1)[0]) not in (SOURCE_PARAM, SHORTCODE_PARAM)
     ]
     if shortcode is not None:
-        kept.append((SHORTCODE_PARAM, shortcode))
-    query = urlencode(kept)
-    query = f"{query}&{SOURCE_PARAM}=" if query else f"{SOURCE_PARAM}="
-    head = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+        kept.append(f"{SHORTCODE_PARAM}={quote(shortcode, safe='')}")
+    kept.append(f"{SOURCE_PARAM}=")
+    head = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "&".join(kept), ""))
     tail = f"#{parts.fragment}" if parts.fragment else ""
     return head, tail
 

@@ -37,17 +37,37 @@ async def mint_messages(
 ) -> list[MintResult]:
     """One result per request, in order: the minted links or the request's error."""
     results: list[MintResult | None] = [None] * len(requests)
+    checked: list[int] = []
+    for i, request in enumerate(requests):
+        try:
+            _check_fields(request)
+        except DomainError as error:
+            results[i] = error
+            continue
+        checked.append(i)
     async with db.acquire() as conn:
-        accounts = await _load_accounts(conn, {r.account_id for r in requests})
+        # A retry is answered from what was stored, before any precondition: the
+        # URLs were minted and may have been sent even if the switch is off now.
+        stored = await _load_minted(conn, keys, [requests[i] for i in checked])
+        new = []
+        for i in checked:
+            if (requests[i].account_id, requests[i].message_id) in stored:
+                results[i] = _replay(requests[i], stored)
+            else:
+                new.append(i)
+
+        accounts = await _load_accounts(conn, {requests[i].account_id for i in new})
         templates: dict[tuple[int, int], Template | DomainError] = {}
         ready: list[tuple[int, MintRequest, Template, str]] = []
-        for i, request in enumerate(requests):
+        for i in new:
             try:
-                template, domain = await _check(conn, request, accounts, templates)
+                template, domain = await _check(conn, requests[i], accounts, templates)
             except DomainError as error:
                 results[i] = error
                 continue
-            ready.append((i, request, template, domain))
+            ready.append((i, requests[i], template, domain))
+        # One lock order for every batch: overlapping batches must not deadlock.
+        ready.sort(key=lambda item: (item[1].account_id, item[1].message_id))
 
         async with conn.transaction():
             inserted = await _insert_messages(conn, ready)
@@ -56,12 +76,23 @@ async def mint_messages(
         for (i, _, _, _), message in zip(fresh, minted, strict=True):
             results[i] = message
 
-        replays = [item for item in ready if results[item[0]] is None]
+        # Repeats within the batch, and messages a concurrent call minted first.
+        replays = [item[1] for item in ready if results[item[0]] is None]
         if replays:
-            stored = await _load_minted(conn, keys, [item[1] for item in replays])
-            for i, request, _template, _domain in replays:
-                results[i] = _replay(request, stored)
+            stored = await _load_minted(conn, keys, replays)
+            for i, request, _, _ in ready:
+                if results[i] is None:
+                    results[i] = _replay(request, stored)
     return [r for r in results if r is not None]
+
+
+def _check_fields(request: MintRequest) -> None:
+    validation.positive_id("account_id", request.account_id)
+    validation.positive_id("template_id", request.template_id)
+    validation.external_id("message_id", request.message_id)
+    if request.advocate_shortcode:
+        validation.shortcode("advocate_shortcode", request.advocate_shortcode)
+    validation.moment("sent_at", request.sent_at)
 
 
 def _first_of_each(
@@ -94,9 +125,6 @@ async def _check(
     accounts: dict[int, Account],
     templates: dict[tuple[int, int], Template | DomainError],
 ) -> tuple[Template, str]:
-    validation.positive_id("account_id", request.account_id)
-    validation.positive_id("template_id", request.template_id)
-    validation.external_id("message_id", request.message_id)
     account = accounts.get(request.account_id)
     if account is None:
         raise NotFound.account(request.account_id)
@@ -113,12 +141,11 @@ async def _check(
     template = templates[key]
     if isinstance(template, DomainError):
         raise template
-    if any(link.kind in _NEEDS_SHORTCODE for link in template.links):
-        if not request.advocate_shortcode:
-            raise InvalidArgument.field(
-                "advocate_shortcode", "required: the template has share or referral links"
-            )
-        validation.shortcode("advocate_shortcode", request.advocate_shortcode)
+    needs_shortcode = any(link.kind in _NEEDS_SHORTCODE for link in template.links)
+    if needs_shortcode and not request.advocate_shortcode:
+        raise InvalidArgument.field(
+            "advocate_shortcode", "required: the template has share or referral links"
+        )
     return template, account.share_domain
 
 
@@ -202,27 +229,44 @@ _StoredMessage = tuple[int, str, tuple[MintedLink, ...]]
 async def _load_minted(
     conn: asyncpg.Connection, keys: SigningKeys, requests: list[MintRequest]
 ) -> dict[tuple[int, str], _StoredMessage]:
-    rows = await conn.fetch(
-        "SELECT m.account_id, m.external_message_id, m.template_id, m.advocate_shortcode,"
-        " m.share_domain, s.smart_url_id, s.link_name, s.kind, s.key_id"
-        " FROM messages m JOIN smart_urls s"
-        "   ON s.account_id = m.account_id AND s.message_id = m.message_id"
-        "  AND s.parent_smart_url_id IS NULL"
-        " WHERE (m.account_id, m.external_message_id) IN"
-        "   (SELECT * FROM unnest($1::bigint[], $2::text[]))"
-        " ORDER BY s.smart_url_id",
-        [r.account_id for r in requests],
-        [r.message_id for r in requests],
-    )
+    """What was minted before for these requests' message ids."""
+    by_account: dict[int, set[str]] = {}
+    for request in requests:
+        by_account.setdefault(request.account_id, set()).add(request.message_id)
     stored: dict[tuple[int, str], _StoredMessage] = {}
-    for row in rows:
-        key = (row["account_id"], row["external_message_id"])
-        template_id, shortcode, links = stored.get(
-            key, (row["template_id"], row["advocate_shortcode"], ())
-        )
-        token = mint_token(keys, row["smart_url_id"], row["key_id"])
-        link = MintedLink(row["link_name"], row["kind"], smart_url(row["share_domain"], token))
-        stored[key] = (template_id, shortcode, (*links, link))
+    for account_id, message_ids in by_account.items():
+        # Per account and with = ANY: both columns are index conditions on the
+        # unique key, a plan that stays right however stale the statistics are.
+        messages = {
+            row["message_id"]: row
+            for row in await conn.fetch(
+                "SELECT message_id, external_message_id, template_id, advocate_shortcode,"
+                " share_domain FROM messages"
+                " WHERE account_id = $1 AND external_message_id = ANY($2::text[])",
+                account_id,
+                list(message_ids),
+            )
+        }
+        if not messages:
+            continue
+        links: dict[int, list[MintedLink]] = {message_id: [] for message_id in messages}
+        for row in await conn.fetch(
+            "SELECT message_id, smart_url_id, link_name, kind, key_id FROM smart_urls"
+            " WHERE account_id = $1 AND message_id = ANY($2::bigint[])"
+            " AND parent_smart_url_id IS NULL ORDER BY smart_url_id",
+            account_id,
+            list(messages),
+        ):
+            message = messages[row["message_id"]]
+            token = mint_token(keys, row["smart_url_id"], row["key_id"])
+            url = smart_url(message["share_domain"], token)
+            links[row["message_id"]].append(MintedLink(row["link_name"], row["kind"], url))
+        for message_id, message in messages.items():
+            stored[(account_id, message["external_message_id"])] = (
+                message["template_id"],
+                message["advocate_shortcode"],
+                tuple(links[message_id]),
+            )
     return stored
 
 

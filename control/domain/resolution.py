@@ -69,7 +69,7 @@ async def _shared_referral_token(
         " kind, key_id, parent_smart_url_id)"
         " SELECT nextval('smart_url_ids'), $2, $3, $4, $5, 'SHARED_REFERRAL', $6, $1"
         " WHERE NOT EXISTS (SELECT 1 FROM smart_urls WHERE parent_smart_url_id = $1)"
-        " ON CONFLICT (parent_smart_url_id) DO NOTHING",
+        " ON CONFLICT (parent_smart_url_id) WHERE parent_smart_url_id IS NOT NULL DO NOTHING",
         share["smart_url_id"],
         share["account_id"],
         share["message_id"],

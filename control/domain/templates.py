@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncpg
 
 from control.domain import validation
@@ -30,16 +32,16 @@ def validate_links(links: list[TemplateLink]) -> tuple[TemplateLink, ...]:
             raise InvalidArgument.field(
                 f"{where}.kind", "one of SHARE, ENROLLMENT, REFERRAL, TRACKED"
             )
-        validation.destination_url(f"{where}.destination_url", link.destination_url)
+        url = validation.destination_url(f"{where}.destination_url", link.destination_url)
         if (link.kind == "SHARE") != (link.network is not None):
             raise InvalidArgument.field(
                 f"{where}.network", "required for SHARE links and only for them"
             )
         if link.kind != "SHARE" and (link.share_text or link.share_subject):
             raise InvalidArgument.field(f"{where}.share_text", "only SHARE links have share text")
-        if len(link.share_text) > 1000 or len(link.share_subject) > 200:
-            raise InvalidArgument.field(f"{where}.share_text", "too long")
-        checked.append(link)
+        validation.text(f"{where}.share_text", link.share_text, 1000)
+        validation.text(f"{where}.share_subject", link.share_subject, 200)
+        checked.append(replace(link, destination_url=url))
     return tuple(checked)
 
 

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from smarturls.v1 import common_pb2, conversions_pb2, templates_pb2
 
 from signing.tokens import mint_token
+from smarturls.v1 import common_pb2, conversions_pb2, templates_pb2
 from tests.e2e.merchant import FakeShop
 from tests.support import KEYS, Stack
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from smarturls.v1 import common_pb2, conversions_pb2, dashboard_pb2, templates_pb2
 
+from smarturls.v1 import common_pb2, conversions_pb2, dashboard_pb2, templates_pb2
 from tests.support import Stack, running_stack
 
 REFERRAL = [

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
-from smarturls.v1 import common_pb2, templates_pb2
 
-from control.server import stop_grpc
-from tests.support import Stack
+from control.api.deps import Deps
+from control.server import start_grpc, stop_grpc
+from signing.tokens import verify_token
+from smarturls.v1 import common_pb2, edge_pb2, edge_pb2_grpc, templates_pb2
+from tests.support import KEYS, Stack
 
 TRACKED = [
     templates_pb2.TemplateLink(
@@ -46,7 +52,7 @@ async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack)
         assert response.status_code == 404, bad
         assert "Link not found" in response.text
     assert cache_misses() == before
-    assert await stack.stored_clicks() == 0
+    assert stack.edges[0].app.state.clicks.depth == 0  # nothing recorded, nothing to flush
 
 
 async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:
@@ -56,6 +62,15 @@ async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:
     assert response.status_code == 404
     # The right domain still works, with or without a port in the Host header.
     assert (await stack.click(url, host="SHARE.ACME.EXAMPLE:443")).status_code == 302
+    assert (await stack.click(url, host="share.acme.example.")).status_code == 302
+
+
+async def test_metrics_and_health_are_not_served_on_share_domains(stack: Stack) -> None:
+    for path in ("/metrics", "/healthz"):
+        public = await stack.http.get(stack.edge_url + path, headers={"Host": "share.acme.example"})
+        assert public.status_code == 404
+        internal = await stack.http.get(stack.edge_url + path)  # Host: 127.0.0.1:port
+        assert internal.status_code == 200
 
 
 async def test_head_is_answered_but_never_counted(stack: Stack) -> None:
@@ -80,7 +95,7 @@ async def test_clicks_are_stored_once_with_a_truncated_address(stack: Stack) -> 
     assert all("iPhone" in r["user_agent"] for r in rows)
 
 
-async def test_cached_links_redirect_while_the_control_plane_is_down(stack: Stack) -> None:
+async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack: Stack) -> None:
     account = await stack.account()
     template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
     cached = (await stack.mint(account.account_id, template.template_id, "m-1"))["blog"]
@@ -89,8 +104,66 @@ async def test_cached_links_redirect_while_the_control_plane_is_down(stack: Stac
     await stack.wait_for_clicks(1)
 
     await stop_grpc(stack.control, 0)
-    assert (await stack.click(cached)).status_code == 302
+    for _ in range(3):
+        assert (await stack.click(cached)).status_code == 302
     unavailable = await stack.click(uncached)
     assert unavailable.status_code == 503
     assert unavailable.headers["retry-after"]
-    assert await stack.stored_clicks() == 1  # the second click waits in the edge's memory
+    await asyncio.sleep(0.3)
+    assert await stack.stored_clicks() == 1
+    assert stack.edges[0].app.state.clicks.depth == 3
+
+    # A new control-plane process on the same address: the edge reconnects.
+    stack.control = await start_grpc(
+        Deps(db=stack.db, keys=KEYS), f"127.0.0.1:{stack.control.port}"
+    )
+    await stack.wait_for_clicks(4)
+    assert (await stack.click(uncached)).status_code == 302
+    await stack.wait_for_clicks(5)
+    await asyncio.sleep(0.2)
+    assert await stack.stored_clicks() == 5
+
+
+async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(
+        account.account_id,
+        common_pb2.GOAL_ADVOCATE_SHARE,
+        [
+            templates_pb2.TemplateLink(
+                name="wa",
+                kind=common_pb2.LINK_KIND_SHARE,
+                network=common_pb2.SHARE_NETWORK_WHATSAPP,
+                destination_url="https://shop.example/",
+            )
+        ],
+    )
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["wa"]
+    link_id = verify_token(KEYS, urlsplit(url).path[1:])
+    assert link_id is not None
+    clicked_at = Timestamp()
+    clicked_at.GetCurrentTime()
+    batch = edge_pb2.ClickBatch(
+        batch_seq=1,
+        clicks=[
+            edge_pb2.Click(
+                click_id=uuid.uuid4().bytes,
+                smart_url_id=link_id,
+                clicked_at=clicked_at,
+                method="GET",
+                user_agent="Mozilla/5.0",
+            )
+            for _ in range(3)
+        ],
+    )
+    stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
+
+    async def send_twice() -> AsyncIterator[edge_pb2.ClickBatch]:
+        yield batch
+        yield batch
+
+    acks = [ack async for ack in stub.IngestClicks(send_twice())]
+    assert [(a.stored, a.duplicates) for a in acks] == [(3, 0), (0, 3)]
+    assert await stack.stored_clicks() == 3
+    perf = await stack.performance(account.account_id, template.template_id)
+    assert (perf.clicks, perf.shares) == (3, 1)

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
 
+from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
 from tests.support import Stack
 
 LINKS = [

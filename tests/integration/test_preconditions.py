@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from smarturls.v1 import accounts_pb2, common_pb2, minting_pb2, templates_pb2
 
+from smarturls.v1 import accounts_pb2, common_pb2, minting_pb2, templates_pb2
 from tests.support import Stack
 
 ENROLL = [

@@ -73,11 +73,15 @@ CREATE TABLE smart_urls (
     kind                 text NOT NULL
         CHECK (kind IN ('SHARE', 'ENROLLMENT', 'REFERRAL', 'TRACKED', 'SHARED_REFERRAL')),
     key_id               text NOT NULL,
-    parent_smart_url_id  bigint UNIQUE REFERENCES smart_urls,
+    parent_smart_url_id  bigint REFERENCES smart_urls,
     created_at           timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (account_id, message_id) REFERENCES messages
 );
 CREATE INDEX smart_urls_message ON smart_urls (account_id, message_id);
+-- Partial, so that "parent_smart_url_id IS NULL" (every minted link) can never
+-- be planned through it.
+CREATE UNIQUE INDEX smart_urls_parent ON smart_urls (parent_smart_url_id)
+    WHERE parent_smart_url_id IS NOT NULL;
 -- Ids come from a sequence, not IDENTITY, so minting can reserve a block of ids
 -- in one call and build the rows (and tokens) client-side.
 CREATE SEQUENCE smart_url_ids AS bigint START 1000;

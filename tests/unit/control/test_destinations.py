@@ -42,3 +42,8 @@ def test_source_goes_last_and_replaces_template_values() -> None:
         "https://shop.example/?mbsy_source=",
         "",
     )
+
+
+def test_other_query_segments_are_kept_byte_for_byte() -> None:
+    head, _ = split_for_source("https://shop.example/p?flag&name=Jos%E9&a=%zz&t=1;x=2", None)
+    assert head == "https://shop.example/p?flag&name=Jos%E9&a=%zz&t=1;x=2&mbsy_source="

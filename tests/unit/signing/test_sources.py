@@ -24,3 +24,8 @@ def test_tampered_sources_are_rejected() -> None:
         assert verify_source(KEYS, source[:i] + swapped + source[i + 1 :]) is None
     assert verify_source(KEYS, source[:-1]) is None
     assert verify_source(KEYS, "z" * SOURCE_LENGTH) is None
+
+
+def test_non_ascii_sources_are_rejected_not_raised() -> None:
+    source = mint_source(KEYS, 99, uuid.uuid4().int)
+    assert verify_source(KEYS, source[:-2] + "éé") is None

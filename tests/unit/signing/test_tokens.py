@@ -38,14 +38,22 @@ def test_every_single_character_change_is_rejected() -> None:
                 assert verify_token(KEYS, tampered) is None, tampered
 
 
-def test_old_keys_still_verify_and_unknown_keys_do_not() -> None:
-    old_only = SigningKeys.parse(generate_key_spec("A"))
-    old_token = mint_token(old_only, 42)
-    rotated = SigningKeys.parse(generate_key_spec("C") + "," + generate_key_spec("A"))
-    assert verify_token(rotated, mint_token(rotated, 42)) == 42
-    # Same key id "A" but a different secret: nothing verifies across deployments.
-    assert verify_token(rotated, old_token) is None
-    assert verify_token(SigningKeys.parse(generate_key_spec("D")), old_token) is None
+def test_rotation_verifies_old_keys_and_mints_with_the_new_one() -> None:
+    old_spec = generate_key_spec("A")
+    before = SigningKeys.parse(old_spec)
+    old_token = mint_token(before, 42)
+    rotated = SigningKeys.parse(generate_key_spec("C") + "," + old_spec)
+    assert verify_token(rotated, old_token) == 42
+    new_token = mint_token(rotated, 42)
+    assert new_token[0] == "C" and verify_token(rotated, new_token) == 42
+    assert verify_token(before, new_token) is None
+    # The same key id with another secret (another deployment) verifies nothing.
+    assert verify_token(SigningKeys.parse(generate_key_spec("A")), old_token) is None
+
+
+def test_non_ascii_tokens_are_rejected() -> None:
+    token = mint_token(KEYS, 42)
+    assert verify_token(KEYS, token[:-1] + "é") is None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from control.domain import validation
+from control.domain.errors import InvalidArgument
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (lambda v: validation.currency(v), "USD\n"),
+        (lambda v: validation.shortcode("shortcode", v), "JANE42\n"),
+        (lambda v: validation.link_name("name", v), "ref\n"),
+        (validation.share_domain, "share\n.acme.example"),
+        (lambda v: validation.external_id("order_id", v), "A-1\x00"),
+        (lambda v: validation.display_name("name", v), "Acme\x00"),
+        (lambda v: validation.destination_url("url", v), "https://[shop.example/"),
+        (lambda v: validation.destination_url("url", v), "https://shop.example/" + "a" * 3000),
+        (lambda v: validation.destination_url("url", v), "https://shop.example/a b"),
+    ],
+)
+def test_bad_text_is_refused(check: Callable[[str], str], value: str) -> None:
+    with pytest.raises(InvalidArgument):
+        check(value)
+
+
+def test_good_values_pass_through() -> None:
+    assert validation.share_domain(" Share.Acme.Example. ") == "share.acme.example"
+    assert validation.destination_url("u", " https://shop.example/x?y=1 ") == (
+        "https://shop.example/x?y=1"
+    )
