@@ -13,7 +13,7 @@ from control.settings import ControlSettings
 
 async def migrate(settings: ControlSettings) -> None:
     # database() applies the migrations on start-up; this only reports them.
-    async with database(settings) as pool, pool.acquire() as conn:
+    async with database(settings) as (pool, _), pool.acquire() as conn:
         names = [r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")]
         print("applied:", ", ".join(names) or "none", "| pending:", await apply_migrations(conn))
 

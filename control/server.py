@@ -23,6 +23,7 @@ from control.api.interceptors import ErrorFunnel
 from control.api.minting import MintingServicer
 from control.api.templates import TemplateServicer
 from control.db.embedded import EmbeddedPostgres
+from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
 from control.settings import ControlSettings
@@ -89,8 +90,8 @@ async def stop_grpc(running: RunningControl, grace: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def database(settings: ControlSettings) -> AsyncIterator[asyncpg.Pool]:
-    """The pool on DATABASE_URL, or on an embedded PostgreSQL started here."""
+async def database(settings: ControlSettings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    """(pool, DSN) on DATABASE_URL, or on an embedded PostgreSQL started here."""
     embedded = None
     dsn = settings.database_url
     if dsn is None:
@@ -102,7 +103,7 @@ async def database(settings: ControlSettings) -> AsyncIterator[asyncpg.Pool]:
         try:
             async with pool.acquire() as conn:
                 await apply_migrations(conn)
-            yield pool
+            yield pool, dsn
         finally:
             await pool.close()
     finally:
@@ -111,10 +112,13 @@ async def database(settings: ControlSettings) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def serve(settings: ControlSettings) -> None:
-    async with database(settings) as pool:
+    async with database(settings) as (pool, dsn):
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_addr)
-        running = await start_grpc(Deps(db=pool, keys=settings.signing_keys), settings.grpc_listen)
+        hub = InvalidationHub(dsn)
+        await hub.start()
+        deps = Deps(db=pool, keys=settings.signing_keys, hub=hub)
+        running = await start_grpc(deps, settings.grpc_listen)
         log.info("control plane serving gRPC on port %d", running.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -122,4 +126,5 @@ async def serve(settings: ControlSettings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("stopping: %.1fs grace for calls in flight", settings.shutdown_grace)
+        await hub.stop()
         await stop_grpc(running, settings.shutdown_grace)

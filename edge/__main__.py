@@ -20,6 +20,8 @@ def main() -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         # uvicorn's own SIGTERM handling stops accepting, then runs the lifespan
         # shutdown, which flushes the click buffer.
         timeout_graceful_shutdown=5,

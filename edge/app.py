@@ -1,23 +1,29 @@
-"""The edge application: routes, lifespan (control-plane channel, click flusher)."""
+"""The edge application: the lean redirect path, Starlette for the rest, and the
+lifespan that owns the control-plane channel, caches, click buffer and watchers."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from edge import pages
-from edge.redirect import redirect, request_host
+from edge import metrics, pages
+from edge.cache import LinkCache, RedisTier
+from edge.invalidation import follow_invalidations
+from edge.redirect import RedirectApp, normalize_host
 from edge.resolver import Resolver
 from edge.settings import EdgeSettings
 from edge.tracking import ClickBuffer
+from signing.keys import SigningKeys
 from smarturls.v1 import edge_pb2_grpc
 
 # Keepalive pings find a half-open connection to the control plane in seconds.
@@ -26,6 +32,14 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
 ]
+
+
+@dataclass
+class EdgeRuntime:
+    keys: SigningKeys
+    cache: LinkCache
+    resolver: Resolver
+    clicks: ClickBuffer
 
 
 def is_internal_host(host: str) -> bool:
@@ -38,47 +52,75 @@ def is_internal_host(host: str) -> bool:
         return "." not in host
 
 
+def _internal(request: Request) -> bool:
+    return is_internal_host(normalize_host(request.headers.get("host", "").encode("latin-1")))
+
+
 async def healthz(request: Request) -> Response:
-    if not is_internal_host(request_host(request)):
-        return pages.not_found()
+    if not _internal(request):
+        return HTMLResponse(pages.NOT_FOUND, status_code=404)
     return PlainTextResponse("ok")
 
 
 async def prometheus_metrics(request: Request) -> Response:
-    if not is_internal_host(request_host(request)):
-        return pages.not_found()
+    if not _internal(request):
+        return HTMLResponse(pages.NOT_FOUND, status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: EdgeSettings) -> Starlette:
+async def not_found(request: Request) -> Response:
+    return HTMLResponse(pages.NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store"})
+
+
+def create_app(settings: EdgeSettings) -> RedirectApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with grpc.aio.insecure_channel(
             settings.control_address, options=CHANNEL_OPTIONS
         ) as channel:
             stub = edge_pb2_grpc.EdgeServiceStub(channel)
-            app.state.keys = settings.signing_keys
-            app.state.resolver = Resolver(
+            cache = LinkCache(settings.cache_max_entries, settings.cache_ttl, settings.negative_ttl)
+            redis = (
+                RedisTier(settings.redis_url, settings.cache_ttl, settings.negative_ttl)
+                if settings.redis_url
+                else None
+            )
+            resolver = Resolver(
+                stub, settings.signing_keys, cache, redis, timeout=settings.resolve_timeout
+            )
+            clicks = ClickBuffer(
                 stub,
-                settings.signing_keys,
-                ttl=settings.cache_ttl,
-                negative_ttl=settings.negative_ttl,
-                timeout=settings.resolve_timeout,
+                settings.spool_dir,
+                flush_interval=settings.flush_interval,
+                max_batch=settings.max_batch,
+                durable=settings.durable_clicks,
             )
-            app.state.clicks = ClickBuffer(
-                stub, flush_interval=settings.flush_interval, max_batch=settings.max_batch
-            )
-            app.state.clicks.start()
+            runtime = EdgeRuntime(settings.signing_keys, cache, resolver, clicks)
+            app.state.runtime = runtime
+            clicks.start()
+            # Everything cached may be up to cache_ttl old: catch up on that much.
+            lookback = int(settings.cache_ttl) + 60
+            watcher = asyncio.create_task(follow_invalidations(stub, cache, lookback))
+            redirect_app.runtime = runtime
             try:
                 yield
             finally:
-                await app.state.clicks.close(settings.drain_timeout)
+                redirect_app.runtime = None
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+                await clicks.close(settings.drain_timeout)
+                metrics.BUFFERED.set(clicks.depth)
+                if redis is not None:
+                    await redis.close()
 
-    return Starlette(
+    starlette = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/metrics", prometheus_metrics),
-            Route("/{token}", redirect, methods=["GET", "HEAD"]),
+            Route("/{path:path}", not_found, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
     )
+    redirect_app = RedirectApp(starlette)
+    redirect_app.state = starlette.state  # type: ignore[attr-defined]
+    return redirect_app

@@ -1,64 +1,152 @@
-"""GET/HEAD /{token}: verify, resolve, record the click, 302."""
+"""GET/HEAD /{token}: the hot path, plain ASGI in front of Starlette.
+
+It reads like the flow: resolve the token (a dict lookup when cached), check the
+host, classify the hit (cached per user agent), record the click, answer 302 —
+or, to a link previewer, the link's preview card.
+"""
 
 from __future__ import annotations
 
 import time
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edge import metrics, pages
-from edge.resolver import ControlUnavailable, Resolver
-from edge.tracking import ClickBuffer, make_click, new_click_id
-from signing.keys import SigningKeys
+from edge.classify import PREVIEW, classify, client_facts
+from edge.links import CachedLink
+from edge.resolver import ControlUnavailable
+from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick
 from signing.sources import mint_source
+from signing.tokens import TOKEN_LENGTH
 
-SOURCE_COOKIE = "mbsy_source"
+if TYPE_CHECKING:
+    from edge.app import EdgeRuntime
+
+import uuid_utils
+
 SOURCE_COOKIE_AGE = 30 * 24 * 3600
+_TOKEN_PATH_LENGTH = TOKEN_LENGTH + 1
+_HTML = (b"content-type", b"text/html; charset=utf-8")
+_NO_STORE = (b"cache-control", b"no-store")
+_OUTCOMES: dict[tuple[str, str], object] = {}
 
 
-def request_host(request: Request) -> str:
+def _count(outcome: str, hit_class: str) -> None:
+    child = _OUTCOMES.get((outcome, hit_class))
+    if child is None:
+        child = _OUTCOMES[(outcome, hit_class)] = metrics.REQUESTS.labels(outcome, hit_class)
+    child.inc()  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4096)
+def normalize_host(raw: bytes) -> str:
     """The Host header without port or trailing dot, lower-cased."""
-    host = request.headers.get("host", "").lower()
+    host = raw.decode("latin-1").lower()
     if not host.endswith("]"):
         host = host.rsplit(":", 1)[0]
     return host.rstrip(".")
 
 
-async def redirect(request: Request) -> Response:
-    started = time.perf_counter()
-    resolver: Resolver = request.app.state.resolver
-    buffer: ClickBuffer = request.app.state.clicks
-    keys: SigningKeys = request.app.state.keys
-    try:
-        link = await resolver.resolve(request.path_params["token"])
-    except ControlUnavailable:
-        metrics.REDIRECTS.labels("unavailable").inc()
-        return pages.unavailable()
-    if link is None or link.share_domain != request_host(request):
-        metrics.REDIRECTS.labels("not_found" if link is None else "wrong_domain").inc()
-        return pages.not_found()
+class RedirectApp:
+    def __init__(self, fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self.runtime: EdgeRuntime | None = None  # set by the lifespan
 
-    click_id = new_click_id()
-    source = mint_source(keys, link.smart_url_id, click_id.int)
-    buffer.record(
-        make_click(
-            click_id,
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or len(scope["path"]) != _TOKEN_PATH_LENGTH
+            or scope["method"] not in ("GET", "HEAD")
+            or self.runtime is None
+        ):
+            await self.fallback(scope, receive, send)
+            return
+        started = time.perf_counter()
+        runtime = self.runtime
+        token = scope["path"][1:]
+        host = user_agent = referer = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"user-agent":
+                user_agent = value
+            elif name == b"referer":
+                referer = value
+
+        link = runtime.cache.get(token)
+        if link is None:
+            metrics.MEMORY_MISS.inc()
+            try:
+                link = await runtime.resolver.resolve(token)
+            except ControlUnavailable:
+                _count("unavailable", "")
+                await _answer(
+                    send, 503, [_HTML, _NO_STORE, (b"retry-after", b"5")], pages.UNAVAILABLE
+                )
+                return
+        else:
+            metrics.MEMORY_HIT.inc()
+        if not isinstance(link, CachedLink):  # None or GONE
+            _count("not_found", "")
+            await _answer(send, 404, [_HTML, _NO_STORE], pages.NOT_FOUND)
+            return
+        if normalize_host(host) != link.share_domain:
+            _count("wrong_domain", "")
+            await _answer(send, 404, [_HTML, _NO_STORE], pages.NOT_FOUND)
+            return
+
+        method = scope["method"]
+        client = scope.get("client")
+        ip_prefix, network = client_facts(client[0]) if client else ("", None)
+        agent = user_agent.decode("latin-1")[:MAX_UA]
+        verdict = classify(method, agent, network)
+        click_id = uuid_utils.uuid7()
+        click = EdgeClick(
+            click_id.bytes,
             link.smart_url_id,
-            request.method,
-            request.headers.get("user-agent", ""),
-            request.client.host if request.client else None,
-            request.headers.get("referer", ""),
+            time.time(),
+            method,
+            agent,
+            ip_prefix,
+            referer.decode("latin-1")[:MAX_REFERER],
+            verdict.hit_class,
+            verdict.reasons,
         )
-    )
-    # 302 + no-store: a cached redirect would be a click nobody sees.
-    response = RedirectResponse(
-        link.destination_for(source), status_code=302, headers={"Cache-Control": "no-store"}
-    )
-    if link.append_source:
-        response.set_cookie(
-            SOURCE_COOKIE, source, max_age=SOURCE_COOKIE_AGE, secure=True, samesite="lax"
-        )
-    metrics.REDIRECTS.labels("redirect").inc()
-    metrics.LATENCY.observe(time.perf_counter() - started)
-    return response
+        if runtime.clicks.durable:
+            await runtime.clicks.record_durably(click)
+        else:
+            runtime.clicks.record(click)
+
+        if verdict.hit_class == PREVIEW and method == "GET":
+            body = pages.preview(
+                link.card, f"https://{link.share_domain}/{token}", link.share_domain
+            )
+            _count("preview", verdict.hit_class)
+            await _answer(send, 200, [_HTML, _NO_STORE], body)
+        else:
+            source = mint_source(runtime.keys, link.smart_url_id, click_id.int)
+            headers = [
+                (b"location", link.destination_for(source).encode("latin-1")),
+                # 302 + no-store: a cached redirect would be a click nobody sees.
+                _NO_STORE,
+            ]
+            if link.append_source:
+                headers.append(
+                    (
+                        b"set-cookie",
+                        b"mbsy_source="
+                        + source.encode()
+                        + b"; Max-Age=2592000; Path=/; Secure; SameSite=Lax",
+                    )
+                )
+            _count("redirect", verdict.hit_class)
+            await _answer(send, 302, headers, b"")
+        metrics.LATENCY.observe(time.perf_counter() - started)
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,20 +1,18 @@
-"""Token -> link: verify the MAC, then the cache, then (once per token) the control plane."""
+"""Token -> link on a cache miss: verify the MAC, then Redis, then (once per token,
+however many requests wait for it) the control plane."""
 
 from __future__ import annotations
 
 import asyncio
 
 import grpc
-from aiocache import SimpleMemoryCache
 
 from edge import metrics
-from edge.links import CachedLink
+from edge.cache import GONE, LinkCache, RedisTier
+from edge.links import CachedLink, LinkFactory
 from signing.keys import SigningKeys
 from signing.tokens import verify_token
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
-
-# Cached for tokens whose MAC is valid but whose link does not exist.
-_GONE = "gone"
 
 
 class ControlUnavailable(Exception):
@@ -26,47 +24,58 @@ class Resolver:
         self,
         stub: edge_pb2_grpc.EdgeServiceStub,
         keys: SigningKeys,
+        cache: LinkCache,
+        redis: RedisTier | None,
         *,
-        ttl: float,
-        negative_ttl: float,
         timeout: float,
     ) -> None:
         self._stub = stub
         self._keys = keys
-        self._ttl = ttl
-        self._negative_ttl = negative_ttl
+        self._cache = cache
+        self._redis = redis
         self._timeout = timeout
-        self._cache = SimpleMemoryCache()
-        self._inflight: dict[int, asyncio.Future[CachedLink | None]] = {}
+        self._factory = LinkFactory()
+        self._inflight: dict[str, asyncio.Future[CachedLink | None]] = {}
 
     async def resolve(self, token: str) -> CachedLink | None:
-        """None for forged, mistyped or unknown tokens."""
-        link_id = verify_token(self._keys, token)
-        if link_id is None:
+        """None for forged, mistyped, unknown or revoked tokens."""
+        if verify_token(self._keys, token) is None:
+            # Never cached: random tokens must not be able to fill the cache.
             return None
-        cached = await self._cache.get(link_id)
-        if cached is not None:
-            metrics.CACHE.labels("hit").inc()
-            return None if cached == _GONE else cached
-        metrics.CACHE.labels("miss").inc()
-        pending = self._inflight.get(link_id)
+        pending = self._inflight.get(token)
         if pending is None:
-            pending = asyncio.ensure_future(self._fetch(link_id, token))
-            self._inflight[link_id] = pending
-            pending.add_done_callback(lambda _: self._inflight.pop(link_id, None))
+            pending = asyncio.ensure_future(self._fetch(token))
+            self._inflight[token] = pending
+            pending.add_done_callback(lambda _: self._inflight.pop(token, None))
         # shield: one impatient client disconnecting must not cancel the others' lookup.
         return await asyncio.shield(pending)
 
-    async def _fetch(self, link_id: int, token: str) -> CachedLink | None:
+    async def _fetch(self, token: str) -> CachedLink | None:
+        if self._redis is not None:
+            shared = await self._redis.get(token)
+            if shared is GONE:
+                self._cache.put_gone(token)
+                return None
+            if isinstance(shared, edge_pb2.ResolvedLink):
+                link = self._factory.from_proto(shared)
+                if not self._cache.is_stale(link):
+                    self._cache.put(token, link)
+                    return link
         try:
             resolved = await self._stub.ResolveToken(
                 edge_pb2.ResolveTokenRequest(token=token), timeout=self._timeout
             )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
-                await self._cache.set(link_id, _GONE, ttl=self._negative_ttl)
+                self._cache.put_gone(token)
+                if self._redis is not None:
+                    await self._redis.put(token, None)
                 return None
             raise ControlUnavailable(error.code().name) from error
-        link = CachedLink.from_proto(resolved)
-        await self._cache.set(link_id, link, ttl=self._ttl)
+        metrics.CACHE.labels("control", "resolved").inc()
+        link = self._factory.from_proto(resolved)
+        self._cache.put(token, link)
+        metrics.CACHED_LINKS.set(len(self._cache))
+        if self._redis is not None:
+            await self._redis.put(token, resolved)
         return link

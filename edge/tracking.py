@@ -1,31 +1,35 @@
 """Recording clicks: built from the request, held in memory, flushed in batches.
 
-A click leaves memory only after the control plane acknowledged its batch;
-until then a failed send is retried on a new stream. Click ids are UUIDv7, so
-a batch resent after a lost acknowledgement is stored once.
+A click leaves the edge only once the control plane acknowledged its batch.
+When a send fails, everything held in memory goes to the local spool, which is
+replayed in order when the control plane answers again; click ids are UUIDv7,
+so whatever is sent twice is stored once. With `durable`, every click is in the
+spool (fsync'd, in groups of a few milliseconds) before its redirect is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
-import uuid_utils
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from edge import metrics
+from edge.spool import Cursor, Spool
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-_MAX_UA = 512
+MAX_UA = 512
+MAX_REFERER = 512
 # A batch not acknowledged by then is resent on a new stream (stored once).
 ACK_TIMEOUT = 10.0
-_MAX_REFERER = 512
+# Durable mode: how long a click may wait for its group's fsync.
+GROUP_INTERVAL = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class EdgeClick:
     user_agent: str
     ip_prefix: str
     referer: str
+    hit_class: str
+    reasons: tuple[str, ...]
 
     def to_proto(self) -> edge_pb2.Click:
         ts = Timestamp()
@@ -49,131 +55,227 @@ class EdgeClick:
             user_agent=self.user_agent,
             ip_prefix=self.ip_prefix,
             referer=self.referer,
+            hit_class=self.hit_class,
+            reasons=self.reasons,
         )
 
 
-def new_click_id() -> uuid_utils.UUID:
-    return uuid_utils.uuid7()
-
-
-def truncate_ip(host: str | None) -> str:
-    """/24 for IPv4, /48 for IPv6: enough for abuse patterns, not a person."""
-    if not host:
-        return ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return ""
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def make_click(
-    click_id: uuid_utils.UUID,
-    smart_url_id: int,
-    method: str,
-    user_agent: str,
-    client_host: str | None,
-    referer: str,
-) -> EdgeClick:
-    return EdgeClick(
-        click_id=click_id.bytes,
-        smart_url_id=smart_url_id,
-        clicked_at=time.time(),
-        method=method,
-        user_agent=user_agent[:_MAX_UA],
-        ip_prefix=truncate_ip(client_host),
-        referer=referer[:_MAX_REFERER],
-    )
+def _batch_bytes(clicks: list[EdgeClick]) -> bytes:
+    batch = edge_pb2.ClickBatch(clicks=[c.to_proto() for c in clicks])
+    return bytes(batch.SerializeToString())
 
 
 class ClickBuffer:
     def __init__(
-        self, stub: edge_pb2_grpc.EdgeServiceStub, *, flush_interval: float, max_batch: int
+        self,
+        stub: edge_pb2_grpc.EdgeServiceStub,
+        spool_dir: Path,
+        *,
+        flush_interval: float,
+        max_batch: int,
+        durable: bool = False,
     ) -> None:
         self._stub = stub
+        self._spool = Spool(spool_dir)
         self._flush_interval = flush_interval
         self._max_batch = max_batch
+        self._durable = durable
         self._pending: list[EdgeClick] = []
-        self._full = asyncio.Event()
+        self._wake = asyncio.Event()
         self._seq = 0
         self._closing = False
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._group: list[EdgeClick] = []
+        self._group_done: asyncio.Future[None] | None = None
+        self._spool_lock = asyncio.Lock()
+        self._cursor: Cursor | None = None
         self.acknowledged = 0
+
+    # -- the hot path -------------------------------------------------------
 
     def record(self, click: EdgeClick) -> None:
         self._pending.append(click)
         metrics.BUFFERED.inc()
         if len(self._pending) >= self._max_batch:
-            self._full.set()
+            self._wake.set()
+
+    async def record_durably(self, click: EdgeClick) -> None:
+        """Returns once the click is fsync'd in the spool."""
+        self._group.append(click)
+        if self._group_done is None:
+            self._group_done = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._group_done)
+
+    @property
+    def durable(self) -> bool:
+        return self._durable
 
     @property
     def depth(self) -> int:
-        return len(self._pending)
+        """Clicks in memory, not yet acknowledged or spooled."""
+        return len(self._pending) + len(self._group)
+
+    @property
+    def spooled_bytes(self) -> int:
+        return self._spool.size_bytes()
+
+    # -- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._tasks.append(asyncio.create_task(self._send_forever()))
+        if self._durable:
+            self._tasks.append(asyncio.create_task(self._commit_groups()))
+        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
 
     async def close(self, timeout: float) -> None:
-        """Flushes what is buffered, waiting at most `timeout` seconds."""
+        """Flushes for at most `timeout`; what is left goes to the spool, not lost."""
         self._closing = True
-        self._full.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(self._task, timeout)
-        except TimeoutError:
-            log.error("%d clicks not acknowledged after %.1fs: lost", self.depth, timeout)
-        except Exception:
-            log.exception("click flusher failed; %d clicks not acknowledged", self.depth)
+        self._wake.set()
+        _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._group:
+            await self._commit_group()
+        if self._pending:
+            log.warning(
+                "control plane unreachable at shutdown: %d clicks spooled", len(self._pending)
+            )
+            await self._spill()
 
-    async def _run(self) -> None:
-        """Flushes until close(); reconnects with backoff when the stream fails."""
+    # -- sending --------------------------------------------------------------
+
+    async def _send_forever(self) -> None:
         backoff = 0.1
-        while not (self._closing and not self._pending):
+        while not (self._closing and not self._pending and not self._spool.segments()):
             try:
-                await self._stream()
-                backoff = 0.1
+                call = self._stub.IngestClicks()
+                try:
+                    if self._durable or self._spool.segments():
+                        await self._replay(call)
+                    else:
+                        await self._live(call)
+                    backoff = 0.1
+                finally:
+                    call.cancel()
+            except asyncio.CancelledError:
+                raise
             except Exception as error:
                 # Anything, not only RPC errors: a stream the server ended raises
-                # InvalidStateError on write, and the flusher must outlive it.
+                # InvalidStateError on write, and the sender must outlive it.
                 metrics.FLUSH_ERRORS.inc()
                 log.warning("click stream failed (%r); retrying in %.1fs", error, backoff)
+                await self._spill()
+                if self._closing:
+                    return
                 self._update_oldest()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _stream(self) -> None:
-        call = self._stub.IngestClicks()
-        try:
-            while not (self._closing and not self._pending):
-                await self._wait_for_batch()
-                self._update_oldest()
-                if not self._pending:
-                    continue
-                if call.done():
-                    raise ConnectionError("click stream ended")
-                batch = self._pending[: self._max_batch]
-                self._seq += 1
-                started = time.perf_counter()
-                await call.write(
-                    edge_pb2.ClickBatch(batch_seq=self._seq, clicks=[c.to_proto() for c in batch])
-                )
-                ack = await asyncio.wait_for(call.read(), ACK_TIMEOUT)
-                if ack is grpc.aio.EOF or ack.batch_seq != self._seq:
-                    raise grpc.aio.UsageError("click stream ended without acknowledgement")
-                metrics.FLUSH_SECONDS.observe(time.perf_counter() - started)
-                # Only now may the batch leave memory: it is committed.
-                del self._pending[: len(batch)]
-                self.acknowledged += len(batch)
-                metrics.ACKED.inc(len(batch))
-                metrics.BUFFERED.dec(len(batch))
+    async def _send(self, call: grpc.aio.StreamStreamCall, batch: edge_pb2.ClickBatch) -> None:
+        if call.done():
+            raise ConnectionError("click stream ended")
+        self._seq += 1
+        batch.batch_seq = self._seq
+        started = time.perf_counter()
+        await call.write(batch)
+        ack = await asyncio.wait_for(call.read(), ACK_TIMEOUT)
+        if ack is grpc.aio.EOF or ack.batch_seq != self._seq:
+            raise ConnectionError("click stream ended without acknowledgement")
+        metrics.FLUSH_SECONDS.observe(time.perf_counter() - started)
+        self.acknowledged += len(batch.clicks)
+        metrics.ACKED.inc(len(batch.clicks))
+
+    async def _live(self, call: grpc.aio.StreamStreamCall) -> None:
+        while not (self._closing and not self._pending):
+            await self._wait_for_batch()
             self._update_oldest()
-            await call.done_writing()
-        finally:
-            call.cancel()
+            if not self._pending:
+                continue
+            batch = self._pending[: self._max_batch]
+            await self._send(call, edge_pb2.ClickBatch(clicks=[c.to_proto() for c in batch]))
+            # Only now may the batch leave memory: it is committed.
+            del self._pending[: len(batch)]
+            metrics.BUFFERED.dec(len(batch))
+        await call.done_writing()
+
+    async def _replay(self, call: grpc.aio.StreamStreamCall) -> None:
+        """Sends the spool oldest first; back to live once it is empty (not durable)."""
+        while True:
+            if self._pending:
+                # Clicks that came in meanwhile queue up behind the spool, in order.
+                await self._spill()
+            segments = self._spool.segments()
+            if not segments:
+                return
+            segment = segments[0]
+            if self._cursor is None or self._cursor.segment != segment:
+                self._cursor = Cursor(segment)
+            peek = Cursor(segment, self._cursor.offset)
+            records = self._spool.read(peek)
+            for record in records:
+                await self._send(call, edge_pb2.ClickBatch.FromString(record))
+            self._cursor.offset = peek.offset
+            if records:
+                continue
+            async with self._spool_lock:
+                if not self._spool.is_current(segment) or not self._durable:
+                    self._spool.remove(segment)
+                    metrics.SPOOL_BYTES.set(self._spool.size_bytes())
+                    continue
+                if segment.stat().st_size >= 1 << 20:
+                    self._spool.seal()
+                    continue
+            if self._closing:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._flush_interval)
+            except TimeoutError:
+                pass
+
+    async def _spill(self) -> None:
+        """Moves what memory holds to the spool (fsync'd), in batch-sized records."""
+        if not self._pending:
+            return
+        clicks, self._pending = self._pending, []
+        records = [
+            _batch_bytes(clicks[i : i + self._max_batch])
+            for i in range(0, len(clicks), self._max_batch)
+        ]
+        async with self._spool_lock:
+            await asyncio.to_thread(self._spool.append, records)
+        metrics.BUFFERED.dec(len(clicks))
+        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
+
+    # -- durable mode ---------------------------------------------------------
+
+    async def _commit_groups(self) -> None:
+        while not (self._closing and not self._group):
+            await asyncio.sleep(GROUP_INTERVAL)
+            if self._group:
+                await self._commit_group()
+
+    async def _commit_group(self) -> None:
+        clicks, done = self._group, self._group_done
+        self._group, self._group_done = [], None
+        records = [
+            _batch_bytes(clicks[i : i + self._max_batch])
+            for i in range(0, len(clicks), self._max_batch)
+        ]
+        try:
+            async with self._spool_lock:
+                await asyncio.to_thread(self._spool.append, records)
+        except Exception as error:
+            if done is not None:
+                done.set_exception(error)
+            raise
+        if done is not None:
+            done.set_result(None)
+        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
+        self._wake.set()
+
+    # -- helpers --------------------------------------------------------------
 
     def _update_oldest(self) -> None:
         oldest = self._pending[0].clicked_at if self._pending else None
@@ -182,8 +284,8 @@ class ClickBuffer:
     async def _wait_for_batch(self) -> None:
         if len(self._pending) >= self._max_batch or self._closing:
             return
-        self._full.clear()
+        self._wake.clear()
         try:
-            await asyncio.wait_for(self._full.wait(), self._flush_interval)
+            await asyncio.wait_for(self._wake.wait(), self._flush_interval)
         except TimeoutError:
             pass

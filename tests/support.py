@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import grpc
 import httpx
 import uvicorn
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.api.deps import Deps
+from control.db.listener import InvalidationHub
 from control.db.pool import create_pool
 from control.server import RunningControl, start_grpc, stop_grpc
 from edge.app import create_app
@@ -63,11 +68,16 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
         host="127.0.0.1",
         port=0,
         cache_ttl=3600.0,
+        cache_max_entries=100_000,
         negative_ttl=60.0,
+        redis_url=None,
         flush_interval=0.02,
         max_batch=1000,
         resolve_timeout=2.0,
         drain_timeout=5.0,
+        spool_dir=Path(tempfile.mkdtemp(prefix="edge-spool-")),
+        durable_clicks=False,
+        trusted_proxies="127.0.0.1",
     )
     values.update(overrides)
     return EdgeSettings(**values)  # type: ignore[arg-type]
@@ -113,6 +123,7 @@ class Stack:
     edge_url: str
     http: httpx.AsyncClient
     control: RunningControl
+    deps: Deps
     edges: list[RunningEdge] = field(default_factory=list)
 
     @property
@@ -166,14 +177,23 @@ class Stack:
         )
 
     async def mint(
-        self, account_id: int, template_id: int, message_id: str, shortcode: str = "JANE42"
+        self,
+        account_id: int,
+        template_id: int,
+        message_id: str,
+        shortcode: str = "JANE42",
+        sent_ago: timedelta = timedelta(hours=1),
     ) -> dict[str, str]:
+        """Mints as if sent `sent_ago` (clicks seconds after sending are a scanner's)."""
+        sent_at = Timestamp()
+        sent_at.FromDatetime(datetime.now(UTC) - sent_ago)
         reply = await self.minting.MintSmartUrls(
             minting_pb2.MintSmartUrlsRequest(
                 account_id=account_id,
                 template_id=template_id,
                 message_id=message_id,
                 advocate_shortcode=shortcode,
+                sent_at=sent_at,
             )
         )
         return {link.name: link.url for link in reply.links}
@@ -224,10 +244,13 @@ class Stack:
 @contextlib.asynccontextmanager
 async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Stack]:
     db = await create_pool(dsn, min_size=1, max_size=8)
-    control = await start_grpc(Deps(db=db, keys=KEYS), "127.0.0.1:0")
+    hub = InvalidationHub(dsn)
+    await hub.start()
+    deps = Deps(db=db, keys=KEYS, hub=hub)
+    control = await start_grpc(deps, "127.0.0.1:0")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{control.port}")
     http = httpx.AsyncClient(follow_redirects=False, timeout=10)
-    stack = Stack(db=db, channel=channel, edge_url="", http=http, control=control)
+    stack = Stack(db=db, channel=channel, edge_url="", http=http, control=control, deps=deps)
     try:
         edge = await stack.start_edge(**edge_overrides)
         stack.edge_url = edge.url
@@ -237,5 +260,6 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
             await edge.stop()
         await http.aclose()
         await channel.close()
+        await hub.stop()
         await stop_grpc(stack.control, 1)
         await db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -70,14 +70,15 @@ def account(a: model.Account) -> accounts_pb2.Account:
     )
 
 
-def template_links(links: Any) -> list[model.TemplateLink]:
+def template_links(links: Any, field: str = "links[{}]") -> list[model.TemplateLink]:
     result = []
     for i, link in enumerate(links):
-        kind = enum_name(common_pb2.LinkKind, "LINK_KIND_", link.kind, f"links[{i}].kind")
+        where = field.format(i)
+        kind = enum_name(common_pb2.LinkKind, "LINK_KIND_", link.kind, f"{where}.kind")
         if kind is None:
-            raise InvalidArgument.field(f"links[{i}].kind", "required")
+            raise InvalidArgument.field(f"{where}.kind", "required")
         network = enum_name(
-            common_pb2.ShareNetwork, "SHARE_NETWORK_", link.network, f"links[{i}].network"
+            common_pb2.ShareNetwork, "SHARE_NETWORK_", link.network, f"{where}.network"
         )
         result.append(
             model.TemplateLink(
@@ -87,6 +88,9 @@ def template_links(links: Any) -> list[model.TemplateLink]:
                 network=network,  # type: ignore[arg-type]
                 share_text=link.share_text,
                 share_subject=link.share_subject,
+                og_title=link.og_title,
+                og_description=link.og_description,
+                og_image_url=link.og_image_url,
             )
         )
     return result
@@ -107,6 +111,9 @@ def template(t: model.Template) -> templates_pb2.Template:
                 network=enum_value(common_pb2.ShareNetwork, "SHARE_NETWORK_", link.network),
                 share_text=link.share_text,
                 share_subject=link.share_subject,
+                og_title=link.og_title,
+                og_description=link.og_description,
+                og_image_url=link.og_image_url,
             )
             for link in t.links
         ],
@@ -118,6 +125,7 @@ def template(t: model.Template) -> templates_pb2.Template:
             for g in t.goal_history
         ],
         created_at=to_timestamp(t.created_at),
+        version=t.version,
     )
 
 
@@ -155,6 +163,11 @@ def resolved_link(link: model.ResolvedLink) -> edge_pb2.ResolvedLink:
         destination_head=link.destination_head,
         destination_tail=link.destination_tail,
         append_source=link.append_source,
+        template_id=link.template_id,
+        template_version=link.template_version,
+        og_title=link.og_title,
+        og_description=link.og_description,
+        og_image_url=link.og_image_url,
     )
 
 
@@ -171,7 +184,17 @@ def click(c: edge_pb2.Click) -> model.Click:
         user_agent=c.user_agent,
         ip_prefix=c.ip_prefix or None,
         referer=c.referer,
+        hit_class=hit_class(c),
+        reasons=tuple(c.reasons),
     )
+
+
+def hit_class(c: edge_pb2.Click) -> model.HitClass:
+    if not c.hit_class:
+        return "bot" if c.method == "HEAD" else "human"
+    if c.hit_class not in model.HIT_CLASSES:
+        raise InvalidArgument.field("clicks.hit_class", f"unknown class {c.hit_class[:20]!r}")
+    return cast(model.HitClass, c.hit_class)
 
 
 def conversion(c: model.Conversion) -> conversions_pb2.Conversion:
@@ -214,4 +237,5 @@ def performance(p: model.TemplatePerformance) -> dashboard_pb2.TemplatePerforman
             dashboard_pb2.Revenue(currency=cur, amount_minor=amount)
             for cur, amount in sorted(p.revenue.items())
         ],
+        non_human_hits=p.non_human_hits,
     )

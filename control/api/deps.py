@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from control.db.listener import InvalidationHub
 from signing.keys import SigningKeys
 
 
@@ -13,3 +14,4 @@ from signing.keys import SigningKeys
 class Deps:
     db: asyncpg.Pool
     keys: SigningKeys
+    hub: InvalidationHub

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import grpc
 from prometheus_client import Counter
@@ -8,6 +9,7 @@ from prometheus_client import Counter
 from control.api import convert
 from control.api.deps import Deps
 from control.domain.click_ingest import ingest_clicks
+from control.domain.invalidations import Invalidation, recent_changes
 from control.domain.resolution import resolve_token
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
@@ -39,3 +41,25 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
             yield edge_pb2.ClickBatchAck(
                 batch_seq=batch.batch_seq, stored=result.stored, duplicates=result.duplicates
             )
+
+    async def WatchInvalidations(
+        self, request: edge_pb2.WatchInvalidationsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[edge_pb2.Invalidation]:
+        # Subscribe before reading the snapshot: a change committed in between
+        # arrives twice rather than never.
+        queue = self.deps.hub.watch()
+        try:
+            lookback = timedelta(seconds=max(request.lookback_seconds, 0))
+            for change in await recent_changes(self.deps.db, lookback):
+                yield _invalidation(change)
+            while (news := await queue.get()) is not None:
+                yield _invalidation(news)
+        finally:
+            self.deps.hub.unwatch(queue)
+
+
+def _invalidation(change: Invalidation) -> edge_pb2.Invalidation:
+    return edge_pb2.Invalidation(
+        smart_url_ids=change.smart_url_ids,
+        templates=[edge_pb2.TemplateVersion(template_id=t, version=v) for t, v in change.templates],
+    )

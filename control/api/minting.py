@@ -9,7 +9,7 @@ from control.api import convert
 from control.api.deps import Deps
 from control.api.interceptors import status_for
 from control.domain.errors import DomainError
-from control.domain.minting import MintResult, mint_messages
+from control.domain.minting import MintResult, mint_messages, revoke_message
 from control.domain.model import MintRequest
 from smarturls.v1 import minting_pb2, minting_pb2_grpc
 
@@ -31,6 +31,12 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
         if isinstance(result, DomainError):
             raise result
         return convert.minted_message(result)
+
+    async def RevokeMessage(
+        self, request: minting_pb2.RevokeMessageRequest, context: grpc.aio.ServicerContext
+    ) -> minting_pb2.RevokeMessageResponse:
+        revoked = await revoke_message(self.deps.db, request.account_id, request.message_id)
+        return minting_pb2.RevokeMessageResponse(revoked=revoked)
 
     async def MintSmartUrlsStream(
         self,

@@ -33,6 +33,15 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         )
         return convert.template(template)
 
+    async def UpdateTemplateLink(
+        self, request: templates_pb2.UpdateTemplateLinkRequest, context: grpc.aio.ServicerContext
+    ) -> templates_pb2.Template:
+        [link] = convert.template_links([request.link], field="link")
+        template = await templates.update_template_link(
+            self.deps.db, request.account_id, request.template_id, link
+        )
+        return convert.template(template)
+
     async def SetTemplateGoal(
         self, request: templates_pb2.SetTemplateGoalRequest, context: grpc.aio.ServicerContext
     ) -> templates_pb2.Template:

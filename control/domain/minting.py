@@ -23,6 +23,7 @@ from control.domain.errors import (
     InvalidArgument,
     NotFound,
 )
+from control.domain.invalidations import announce_revoked
 from control.domain.model import Account, MintedLink, MintedMessage, MintRequest, Template
 from control.domain.templates import load_template
 from signing.keys import SigningKeys
@@ -278,3 +279,29 @@ def _replay(request: MintRequest, stored: dict[tuple[int, str], _StoredMessage])
             f" and shortcode {shortcode!r}; a retry must send the same values"
         )
     return MintedMessage(request.message_id, links, replayed=True)
+
+
+async def revoke_message(db: asyncpg.Pool, account_id: int, message_id: str) -> int:
+    """Stops every link of a message from redirecting; returns how many were live."""
+    validation.positive_id("account_id", account_id)
+    validation.external_id("message_id", message_id)
+    async with db.acquire() as conn, conn.transaction():
+        internal_id = await conn.fetchval(
+            "SELECT message_id FROM messages WHERE account_id = $1 AND external_message_id = $2",
+            account_id,
+            message_id,
+        )
+        if internal_id is None:
+            raise NotFound(f"message_id: no message {message_id[:60]!r} in account {account_id}")
+        revoked = [
+            row[0]
+            for row in await conn.fetch(
+                "UPDATE smart_urls SET revoked_at = now()"
+                " WHERE account_id = $1 AND message_id = $2 AND revoked_at IS NULL"
+                " RETURNING smart_url_id",
+                account_id,
+                internal_id,
+            )
+        ]
+        await announce_revoked(conn, revoked)
+    return len(revoked)

@@ -13,6 +13,8 @@ LinkKind = Literal["SHARE", "ENROLLMENT", "REFERRAL", "TRACKED", "SHARED_REFERRA
 Network = Literal["WHATSAPP", "FACEBOOK", "X", "LINKEDIN", "TELEGRAM", "EMAIL", "SMS"]
 ConversionKind = Literal["SHARE", "SIGNUP", "ORDER"]
 UnattributedReason = Literal["NO_SOURCE", "UNKNOWN_SOURCE", "SHORTCODE_MISMATCH"]
+HitClass = Literal["human", "scanner", "preview", "bot"]
+HIT_CLASSES: tuple[HitClass, ...] = ("human", "scanner", "preview", "bot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,9 @@ class TemplateLink:
     network: Network | None = None
     share_text: str = ""
     share_subject: str = ""
+    og_title: str = ""
+    og_description: str = ""
+    og_image_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class Template:
     links: tuple[TemplateLink, ...]
     goal_history: tuple[GoalChange, ...]
     created_at: datetime
+    version: int = 1
 
     @property
     def goal(self) -> Goal | None:
@@ -87,6 +93,11 @@ class ResolvedLink:
     destination_head: str
     destination_tail: str
     append_source: bool
+    template_id: int = 0
+    template_version: int = 0
+    og_title: str = ""
+    og_description: str = ""
+    og_image_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +109,8 @@ class Click:
     user_agent: str
     ip_prefix: str | None
     referer: str
+    hit_class: HitClass = "human"
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,7 @@ class TemplatePerformance:
     signups: int
     orders: int
     revenue: dict[str, int] = field(default_factory=dict)
+    non_human_hits: dict[str, int] = field(default_factory=dict)
 
     @property
     def conversions(self) -> int:

@@ -18,12 +18,14 @@ from signing.tokens import mint_token, verify_token
 _LINK_QUERY = """
 SELECT s.smart_url_id, s.account_id, s.kind, s.parent_smart_url_id, s.message_id,
        s.template_id, s.link_name, m.share_domain, m.advocate_shortcode,
-       l.destination_url, l.network, l.share_text, l.share_subject
+       l.destination_url, l.network, l.share_text, l.share_subject,
+       l.og_title, l.og_description, l.og_image_url, t.version
 FROM smart_urls s
 JOIN messages m ON m.account_id = s.account_id AND m.message_id = s.message_id
+JOIN templates t ON t.account_id = s.account_id AND t.template_id = s.template_id
 JOIN template_links l
   ON l.account_id = s.account_id AND l.template_id = s.template_id AND l.name = s.link_name
-WHERE s.smart_url_id = $1
+WHERE s.smart_url_id = $1 AND s.revoked_at IS NULL
 """
 
 
@@ -57,6 +59,11 @@ async def resolve_token(db: asyncpg.Pool, keys: SigningKeys, token: str) -> Reso
         destination_head=head,
         destination_tail=tail,
         append_source=kind in ("ENROLLMENT", "REFERRAL", "SHARED_REFERRAL"),
+        template_id=row["template_id"],
+        template_version=row["version"],
+        og_title=row["og_title"] or row["share_text"],
+        og_description=row["og_description"],
+        og_image_url=row["og_image_url"],
     )
 
 

@@ -9,13 +9,14 @@ import asyncpg
 from control.domain import validation
 from control.domain.accounts import get_account
 from control.domain.errors import InvalidArgument, NotFound
+from control.domain.invalidations import announce_template
 from control.domain.model import Channel, Goal, GoalChange, Template, TemplateLink
 
 MAX_LINKS = 20
 _DECLARABLE_KINDS = ("SHARE", "ENROLLMENT", "REFERRAL", "TRACKED")
 
 
-def validate_links(links: list[TemplateLink]) -> tuple[TemplateLink, ...]:
+def validate_links(links: list[TemplateLink], field: str = "links[{}]") -> tuple[TemplateLink, ...]:
     if not links:
         raise InvalidArgument.field("links", "a template needs at least one link")
     if len(links) > MAX_LINKS:
@@ -23,7 +24,7 @@ def validate_links(links: list[TemplateLink]) -> tuple[TemplateLink, ...]:
     seen: set[str] = set()
     checked = []
     for i, link in enumerate(links):
-        where = f"links[{i}]"
+        where = field.format(i)
         validation.link_name(f"{where}.name", link.name)
         if link.name in seen:
             raise InvalidArgument.field(f"{where}.name", f"{link.name!r} is used twice")
@@ -41,6 +42,13 @@ def validate_links(links: list[TemplateLink]) -> tuple[TemplateLink, ...]:
             raise InvalidArgument.field(f"{where}.share_text", "only SHARE links have share text")
         validation.text(f"{where}.share_text", link.share_text, 1000)
         validation.text(f"{where}.share_subject", link.share_subject, 200)
+        validation.text(f"{where}.og_title", link.og_title, 200)
+        validation.text(f"{where}.og_description", link.og_description, 500)
+        image = link.og_image_url
+        if image and not validation.destination_url(f"{where}.og_image_url", image).startswith(
+            "https://"
+        ):
+            raise InvalidArgument.field(f"{where}.og_image_url", "must be an https URL")
         checked.append(replace(link, destination_url=url))
     return tuple(checked)
 
@@ -68,8 +76,8 @@ async def create_template(
         )
         await conn.executemany(
             "INSERT INTO template_links (account_id, template_id, name, position, kind,"
-            " destination_url, network, share_text, share_subject)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            " destination_url, network, share_text, share_subject, og_title, og_description,"
+            " og_image_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             [
                 (
                     account_id,
@@ -81,6 +89,9 @@ async def create_template(
                     link.network,
                     link.share_text,
                     link.share_subject,
+                    link.og_title,
+                    link.og_description,
+                    link.og_image_url,
                 )
                 for i, link in enumerate(checked_links)
             ],
@@ -100,7 +111,7 @@ async def load_template(
     validation.positive_id("account_id", account_id)
     validation.positive_id("template_id", template_id)
     row = await db.fetchrow(
-        "SELECT template_id, account_id, name, channel, created_at FROM templates"
+        "SELECT template_id, account_id, name, channel, created_at, version FROM templates"
         " WHERE account_id = $1 AND template_id = $2",
         account_id,
         template_id,
@@ -108,8 +119,9 @@ async def load_template(
     if row is None:
         raise NotFound.template(account_id, template_id)
     links = await db.fetch(
-        "SELECT name, kind, destination_url, network, share_text, share_subject"
-        " FROM template_links WHERE account_id = $1 AND template_id = $2 ORDER BY position",
+        "SELECT name, kind, destination_url, network, share_text, share_subject, og_title,"
+        " og_description, og_image_url FROM template_links"
+        " WHERE account_id = $1 AND template_id = $2 ORDER BY position",
         account_id,
         template_id,
     )
@@ -138,4 +150,40 @@ async def set_template_goal(
                 template_id,
                 goal,
             )
+        return await load_template(conn, account_id, template_id)
+
+
+async def update_template_link(
+    db: asyncpg.Pool, account_id: int, template_id: int, link: TemplateLink
+) -> Template:
+    """Changes what one link does; every edge drops its cached copies on commit."""
+    async with db.acquire() as conn, conn.transaction():
+        template = await load_template(conn, account_id, template_id)
+        current = next((x for x in template.links if x.name == link.name), None)
+        if current is None:
+            raise NotFound(f"link.name: template {template_id} has no link {link.name[:40]!r}")
+        if (link.kind, link.network) != (current.kind, current.network):
+            raise InvalidArgument.field("link.kind", "kind and network of a link cannot change")
+        [checked] = validate_links([link], field="link")
+        version = await conn.fetchval(
+            "UPDATE templates SET version = version + 1, updated_at = now()"
+            " WHERE account_id = $1 AND template_id = $2 RETURNING version",
+            account_id,
+            template_id,
+        )
+        await conn.execute(
+            "UPDATE template_links SET destination_url = $4, share_text = $5, share_subject = $6,"
+            " og_title = $7, og_description = $8, og_image_url = $9"
+            " WHERE account_id = $1 AND template_id = $2 AND name = $3",
+            account_id,
+            template_id,
+            checked.name,
+            checked.destination_url,
+            checked.share_text,
+            checked.share_subject,
+            checked.og_title,
+            checked.og_description,
+            checked.og_image_url,
+        )
+        await announce_template(conn, template_id, version)
         return await load_template(conn, account_id, template_id)

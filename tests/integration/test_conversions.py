@@ -178,11 +178,11 @@ async def test_dashboard_lists_one_channel_and_honours_the_range(stack: Stack) -
 
     now = datetime.now(UTC)
     listed = await stack.dashboard.ListTemplatePerformance(
-        request(common_pb2.CHANNEL_SMS, now - timedelta(hours=1), now + timedelta(hours=1))
+        request(common_pb2.CHANNEL_SMS, now - timedelta(hours=2), now + timedelta(hours=1))
     )
     assert [(t.name, t.messages_sent) for t in listed.templates] == [("sms", 2)]
     both = await stack.dashboard.ListTemplatePerformance(
-        request(common_pb2.CHANNEL_UNSPECIFIED, now - timedelta(hours=1), now + timedelta(hours=1))
+        request(common_pb2.CHANNEL_UNSPECIFIED, now - timedelta(hours=2), now + timedelta(hours=1))
     )
     assert [(t.name, t.messages_sent) for t in both.templates] == [("email", 1), ("sms", 2)]
     earlier = await stack.dashboard.ListTemplatePerformance(

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
 
-from control.api.deps import Deps
 from control.server import start_grpc, stop_grpc
 from signing.tokens import verify_token
 from smarturls.v1 import common_pb2, edge_pb2, edge_pb2_grpc, templates_pb2
@@ -52,7 +51,7 @@ async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack)
         assert response.status_code == 404, bad
         assert "Link not found" in response.text
     assert cache_misses() == before
-    assert stack.edges[0].app.state.clicks.depth == 0  # nothing recorded, nothing to flush
+    assert stack.edges[0].app.state.runtime.clicks.depth == 0  # nothing recorded, nothing to flush
 
 
 async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:
@@ -111,17 +110,18 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     assert unavailable.headers["retry-after"]
     await asyncio.sleep(0.3)
     assert await stack.stored_clicks() == 1
-    assert stack.edges[0].app.state.clicks.depth == 3
+    buffer = stack.edges[0].app.state.runtime.clicks
+    # The failed send moved them from memory to the spool on disk.
+    assert buffer.depth == 0 and buffer.spooled_bytes > 0
 
     # A new control-plane process on the same address: the edge reconnects.
-    stack.control = await start_grpc(
-        Deps(db=stack.db, keys=KEYS), f"127.0.0.1:{stack.control.port}"
-    )
+    stack.control = await start_grpc(stack.deps, f"127.0.0.1:{stack.control.port}")
     await stack.wait_for_clicks(4)
     assert (await stack.click(uncached)).status_code == 302
     await stack.wait_for_clicks(5)
     await asyncio.sleep(0.2)
     assert await stack.stored_clicks() == 5
+    assert buffer.spooled_bytes == 0
 
 
 async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:

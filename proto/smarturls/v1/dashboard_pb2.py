@@ -26,13 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/dashboard.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1dGetTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12&\n\x05range\x18\x03 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\"\x84\x01\n\x1eListTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12&\n\x05range\x18\x02 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\"1\n\x07Revenue\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\xe0\x02\n\x13TemplatePerformance\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x15\n\rmessages_sent\x18\x05 \x01(\x03\x12\x0e\n\x06\x63licks\x18\x06 \x01(\x03\x12\x17\n\x0funique_clickers\x18\x07 \x01(\x03\x12\x15\n\rfriend_clicks\x18\x08 \x01(\x03\x12\x13\n\x0b\x63onversions\x18\t \x01(\x03\x12\x17\n\x0f\x63onversion_rate\x18\n \x01(\x01\x12\x0e\n\x06shares\x18\x0b \x01(\x03\x12\x0f\n\x07signups\x18\x0c \x01(\x03\x12\x0e\n\x06orders\x18\r \x01(\x03\x12&\n\x07revenue\x18\x0e \x03(\x0b\x32\x15.smarturls.v1.Revenue\"W\n\x1fListTemplatePerformanceResponse\x12\x34\n\ttemplates\x18\x01 \x03(\x0b\x32!.smarturls.v1.TemplatePerformance2\xf4\x01\n\x10\x44\x61shboardService\x12h\n\x16GetTemplatePerformance\x12+.smarturls.v1.GetTemplatePerformanceRequest\x1a!.smarturls.v1.TemplatePerformance\x12v\n\x17ListTemplatePerformance\x12,.smarturls.v1.ListTemplatePerformanceRequest\x1a-.smarturls.v1.ListTemplatePerformanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/dashboard.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1dGetTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12&\n\x05range\x18\x03 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\"\x84\x01\n\x1eListTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12&\n\x05range\x18\x02 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\"1\n\x07Revenue\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\xe2\x03\n\x13TemplatePerformance\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x15\n\rmessages_sent\x18\x05 \x01(\x03\x12\x0e\n\x06\x63licks\x18\x06 \x01(\x03\x12\x17\n\x0funique_clickers\x18\x07 \x01(\x03\x12\x15\n\rfriend_clicks\x18\x08 \x01(\x03\x12\x13\n\x0b\x63onversions\x18\t \x01(\x03\x12\x17\n\x0f\x63onversion_rate\x18\n \x01(\x01\x12\x0e\n\x06shares\x18\x0b \x01(\x03\x12\x0f\n\x07signups\x18\x0c \x01(\x03\x12\x0e\n\x06orders\x18\r \x01(\x03\x12&\n\x07revenue\x18\x0e \x03(\x0b\x32\x15.smarturls.v1.Revenue\x12K\n\x0enon_human_hits\x18\x0f \x03(\x0b\x32\x33.smarturls.v1.TemplatePerformance.NonHumanHitsEntry\x1a\x33\n\x11NonHumanHitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"W\n\x1fListTemplatePerformanceResponse\x12\x34\n\ttemplates\x18\x01 \x03(\x0b\x32!.smarturls.v1.TemplatePerformance2\xf4\x01\n\x10\x44\x61shboardService\x12h\n\x16GetTemplatePerformance\x12+.smarturls.v1.GetTemplatePerformanceRequest\x1a!.smarturls.v1.TemplatePerformance\x12v\n\x17ListTemplatePerformance\x12,.smarturls.v1.ListTemplatePerformanceRequest\x1a-.smarturls.v1.ListTemplatePerformanceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smarturls.v1.dashboard_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._loaded_options = None
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_options = b'8\001'
   _globals['_TIMERANGE']._serialized_start=106
   _globals['_TIMERANGE']._serialized_end=199
   _globals['_GETTEMPLATEPERFORMANCEREQUEST']._serialized_start=201
@@ -42,9 +44,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REVENUE']._serialized_start=450
   _globals['_REVENUE']._serialized_end=499
   _globals['_TEMPLATEPERFORMANCE']._serialized_start=502
-  _globals['_TEMPLATEPERFORMANCE']._serialized_end=854
-  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_start=856
-  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_end=943
-  _globals['_DASHBOARDSERVICE']._serialized_start=946
-  _globals['_DASHBOARDSERVICE']._serialized_end=1190
+  _globals['_TEMPLATEPERFORMANCE']._serialized_end=984
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_start=933
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_end=984
+  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_start=986
+  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_end=1073
+  _globals['_DASHBOARDSERVICE']._serialized_start=1076
+  _globals['_DASHBOARDSERVICE']._serialized_end=1320
 # @@protoc_insertion_point(module_scope)

@@ -46,7 +46,14 @@ class Revenue(_message.Message):
     def __init__(self, currency: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class TemplatePerformance(_message.Message):
-    __slots__ = ("template_id", "name", "channel", "goal", "messages_sent", "clicks", "unique_clickers", "friend_clicks", "conversions", "conversion_rate", "shares", "signups", "orders", "revenue")
+    __slots__ = ("template_id", "name", "channel", "goal", "messages_sent", "clicks", "unique_clickers", "friend_clicks", "conversions", "conversion_rate", "shares", "signups", "orders", "revenue", "non_human_hits")
+    class NonHumanHitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +68,7 @@ class TemplatePerformance(_message.Message):
     SIGNUPS_FIELD_NUMBER: _ClassVar[int]
     ORDERS_FIELD_NUMBER: _ClassVar[int]
     REVENUE_FIELD_NUMBER: _ClassVar[int]
+    NON_HUMAN_HITS_FIELD_NUMBER: _ClassVar[int]
     template_id: int
     name: str
     channel: _common_pb2.Channel
@@ -75,7 +83,8 @@ class TemplatePerformance(_message.Message):
     signups: int
     orders: int
     revenue: _containers.RepeatedCompositeFieldContainer[Revenue]
-    def __init__(self, template_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., messages_sent: _Optional[int] = ..., clicks: _Optional[int] = ..., unique_clickers: _Optional[int] = ..., friend_clicks: _Optional[int] = ..., conversions: _Optional[int] = ..., conversion_rate: _Optional[float] = ..., shares: _Optional[int] = ..., signups: _Optional[int] = ..., orders: _Optional[int] = ..., revenue: _Optional[_Iterable[_Union[Revenue, _Mapping]]] = ...) -> None: ...
+    non_human_hits: _containers.ScalarMap[str, int]
+    def __init__(self, template_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., messages_sent: _Optional[int] = ..., clicks: _Optional[int] = ..., unique_clickers: _Optional[int] = ..., friend_clicks: _Optional[int] = ..., conversions: _Optional[int] = ..., conversion_rate: _Optional[float] = ..., shares: _Optional[int] = ..., signups: _Optional[int] = ..., orders: _Optional[int] = ..., revenue: _Optional[_Iterable[_Union[Revenue, _Mapping]]] = ..., non_human_hits: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class ListTemplatePerformanceResponse(_message.Message):
     __slots__ = ("templates",)

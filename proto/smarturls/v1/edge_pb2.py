@@ -26,23 +26,29 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smarturls/v1/edge.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"$\n\x13ResolveTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"\xbf\x01\n\x0cResolvedLink\x12\x14\n\x0csmart_url_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x18\n\x10\x64\x65stination_head\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65stination_tail\x18\x06 \x01(\t\x12\x15\n\rappend_source\x18\x07 \x01(\x08\"\xa7\x01\n\x05\x43lick\x12\x10\n\x08\x63lick_id\x18\x01 \x01(\x0c\x12\x14\n\x0csmart_url_id\x18\x02 \x01(\x03\x12.\n\nclicked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x11\n\tip_prefix\x18\x06 \x01(\t\x12\x0f\n\x07referer\x18\x07 \x01(\t\"D\n\nClickBatch\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12#\n\x06\x63licks\x18\x02 \x03(\x0b\x32\x13.smarturls.v1.Click\"F\n\rClickBatchAck\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r2\xa7\x01\n\x0b\x45\x64geService\x12M\n\x0cResolveToken\x12!.smarturls.v1.ResolveTokenRequest\x1a\x1a.smarturls.v1.ResolvedLink\x12I\n\x0cIngestClicks\x12\x18.smarturls.v1.ClickBatch\x1a\x1b.smarturls.v1.ClickBatchAck(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smarturls/v1/edge.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"5\n\x19WatchInvalidationsRequest\x12\x18\n\x10lookback_seconds\x18\x01 \x01(\x03\"7\n\x0fTemplateVersion\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0f\n\x07version\x18\x02 \x01(\x03\"W\n\x0cInvalidation\x12\x15\n\rsmart_url_ids\x18\x01 \x03(\x03\x12\x30\n\ttemplates\x18\x02 \x03(\x0b\x32\x1d.smarturls.v1.TemplateVersion\"$\n\x13ResolveTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"\xae\x02\n\x0cResolvedLink\x12\x14\n\x0csmart_url_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x18\n\x10\x64\x65stination_head\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65stination_tail\x18\x06 \x01(\t\x12\x15\n\rappend_source\x18\x07 \x01(\x08\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x18\n\x10template_version\x18\t \x01(\x03\x12\x10\n\x08og_title\x18\n \x01(\t\x12\x16\n\x0eog_description\x18\x0b \x01(\t\x12\x14\n\x0cog_image_url\x18\x0c \x01(\t\"\xcb\x01\n\x05\x43lick\x12\x10\n\x08\x63lick_id\x18\x01 \x01(\x0c\x12\x14\n\x0csmart_url_id\x18\x02 \x01(\x03\x12.\n\nclicked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x11\n\tip_prefix\x18\x06 \x01(\t\x12\x0f\n\x07referer\x18\x07 \x01(\t\x12\x11\n\thit_class\x18\x08 \x01(\t\x12\x0f\n\x07reasons\x18\t \x03(\t\"D\n\nClickBatch\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12#\n\x06\x63licks\x18\x02 \x03(\x0b\x32\x13.smarturls.v1.Click\"F\n\rClickBatchAck\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r2\x84\x02\n\x0b\x45\x64geService\x12M\n\x0cResolveToken\x12!.smarturls.v1.ResolveTokenRequest\x1a\x1a.smarturls.v1.ResolvedLink\x12I\n\x0cIngestClicks\x12\x18.smarturls.v1.ClickBatch\x1a\x1b.smarturls.v1.ClickBatchAck(\x01\x30\x01\x12[\n\x12WatchInvalidations\x12\'.smarturls.v1.WatchInvalidationsRequest\x1a\x1a.smarturls.v1.Invalidation0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smarturls.v1.edge_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RESOLVETOKENREQUEST']._serialized_start=101
-  _globals['_RESOLVETOKENREQUEST']._serialized_end=137
-  _globals['_RESOLVEDLINK']._serialized_start=140
-  _globals['_RESOLVEDLINK']._serialized_end=331
-  _globals['_CLICK']._serialized_start=334
-  _globals['_CLICK']._serialized_end=501
-  _globals['_CLICKBATCH']._serialized_start=503
-  _globals['_CLICKBATCH']._serialized_end=571
-  _globals['_CLICKBATCHACK']._serialized_start=573
-  _globals['_CLICKBATCHACK']._serialized_end=643
-  _globals['_EDGESERVICE']._serialized_start=646
-  _globals['_EDGESERVICE']._serialized_end=813
+  _globals['_WATCHINVALIDATIONSREQUEST']._serialized_start=101
+  _globals['_WATCHINVALIDATIONSREQUEST']._serialized_end=154
+  _globals['_TEMPLATEVERSION']._serialized_start=156
+  _globals['_TEMPLATEVERSION']._serialized_end=211
+  _globals['_INVALIDATION']._serialized_start=213
+  _globals['_INVALIDATION']._serialized_end=300
+  _globals['_RESOLVETOKENREQUEST']._serialized_start=302
+  _globals['_RESOLVETOKENREQUEST']._serialized_end=338
+  _globals['_RESOLVEDLINK']._serialized_start=341
+  _globals['_RESOLVEDLINK']._serialized_end=643
+  _globals['_CLICK']._serialized_start=646
+  _globals['_CLICK']._serialized_end=849
+  _globals['_CLICKBATCH']._serialized_start=851
+  _globals['_CLICKBATCH']._serialized_end=919
+  _globals['_CLICKBATCHACK']._serialized_start=921
+  _globals['_CLICKBATCHACK']._serialized_end=991
+  _globals['_EDGESERVICE']._serialized_start=994
+  _globals['_EDGESERVICE']._serialized_end=1254
 # @@protoc_insertion_point(module_scope)

@@ -10,6 +10,28 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class WatchInvalidationsRequest(_message.Message):
+    __slots__ = ("lookback_seconds",)
+    LOOKBACK_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    lookback_seconds: int
+    def __init__(self, lookback_seconds: _Optional[int] = ...) -> None: ...
+
+class TemplateVersion(_message.Message):
+    __slots__ = ("template_id", "version")
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    template_id: int
+    version: int
+    def __init__(self, template_id: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class Invalidation(_message.Message):
+    __slots__ = ("smart_url_ids", "templates")
+    SMART_URL_IDS_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATES_FIELD_NUMBER: _ClassVar[int]
+    smart_url_ids: _containers.RepeatedScalarFieldContainer[int]
+    templates: _containers.RepeatedCompositeFieldContainer[TemplateVersion]
+    def __init__(self, smart_url_ids: _Optional[_Iterable[int]] = ..., templates: _Optional[_Iterable[_Union[TemplateVersion, _Mapping]]] = ...) -> None: ...
+
 class ResolveTokenRequest(_message.Message):
     __slots__ = ("token",)
     TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -17,7 +39,7 @@ class ResolveTokenRequest(_message.Message):
     def __init__(self, token: _Optional[str] = ...) -> None: ...
 
 class ResolvedLink(_message.Message):
-    __slots__ = ("smart_url_id", "account_id", "share_domain", "kind", "destination_head", "destination_tail", "append_source")
+    __slots__ = ("smart_url_id", "account_id", "share_domain", "kind", "destination_head", "destination_tail", "append_source", "template_id", "template_version", "og_title", "og_description", "og_image_url")
     SMART_URL_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     SHARE_DOMAIN_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +47,11 @@ class ResolvedLink(_message.Message):
     DESTINATION_HEAD_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TAIL_FIELD_NUMBER: _ClassVar[int]
     APPEND_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OG_TITLE_FIELD_NUMBER: _ClassVar[int]
+    OG_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    OG_IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
     smart_url_id: int
     account_id: int
     share_domain: str
@@ -32,10 +59,15 @@ class ResolvedLink(_message.Message):
     destination_head: str
     destination_tail: str
     append_source: bool
-    def __init__(self, smart_url_id: _Optional[int] = ..., account_id: _Optional[int] = ..., share_domain: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.LinkKind, str]] = ..., destination_head: _Optional[str] = ..., destination_tail: _Optional[str] = ..., append_source: _Optional[bool] = ...) -> None: ...
+    template_id: int
+    template_version: int
+    og_title: str
+    og_description: str
+    og_image_url: str
+    def __init__(self, smart_url_id: _Optional[int] = ..., account_id: _Optional[int] = ..., share_domain: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.LinkKind, str]] = ..., destination_head: _Optional[str] = ..., destination_tail: _Optional[str] = ..., append_source: _Optional[bool] = ..., template_id: _Optional[int] = ..., template_version: _Optional[int] = ..., og_title: _Optional[str] = ..., og_description: _Optional[str] = ..., og_image_url: _Optional[str] = ...) -> None: ...
 
 class Click(_message.Message):
-    __slots__ = ("click_id", "smart_url_id", "clicked_at", "method", "user_agent", "ip_prefix", "referer")
+    __slots__ = ("click_id", "smart_url_id", "clicked_at", "method", "user_agent", "ip_prefix", "referer", "hit_class", "reasons")
     CLICK_ID_FIELD_NUMBER: _ClassVar[int]
     SMART_URL_ID_FIELD_NUMBER: _ClassVar[int]
     CLICKED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +75,8 @@ class Click(_message.Message):
     USER_AGENT_FIELD_NUMBER: _ClassVar[int]
     IP_PREFIX_FIELD_NUMBER: _ClassVar[int]
     REFERER_FIELD_NUMBER: _ClassVar[int]
+    HIT_CLASS_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
     click_id: bytes
     smart_url_id: int
     clicked_at: _timestamp_pb2.Timestamp
@@ -50,7 +84,9 @@ class Click(_message.Message):
     user_agent: str
     ip_prefix: str
     referer: str
-    def __init__(self, click_id: _Optional[bytes] = ..., smart_url_id: _Optional[int] = ..., clicked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., method: _Optional[str] = ..., user_agent: _Optional[str] = ..., ip_prefix: _Optional[str] = ..., referer: _Optional[str] = ...) -> None: ...
+    hit_class: str
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, click_id: _Optional[bytes] = ..., smart_url_id: _Optional[int] = ..., clicked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., method: _Optional[str] = ..., user_agent: _Optional[str] = ..., ip_prefix: _Optional[str] = ..., referer: _Optional[str] = ..., hit_class: _Optional[str] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ClickBatch(_message.Message):
     __slots__ = ("batch_seq", "clicks")

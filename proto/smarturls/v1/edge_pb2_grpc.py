@@ -45,6 +45,11 @@ class EdgeServiceStub:
                 request_serializer=smarturls_dot_v1_dot_edge__pb2.ClickBatch.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_edge__pb2.ClickBatchAck.FromString,
                 _registered_method=True)
+        self.WatchInvalidations = channel.unary_stream(
+                '/smarturls.v1.EdgeService/WatchInvalidations',
+                request_serializer=smarturls_dot_v1_dot_edge__pb2.WatchInvalidationsRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_edge__pb2.Invalidation.FromString,
+                _registered_method=True)
 
 
 class EdgeServiceServicer:
@@ -66,6 +71,15 @@ class EdgeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchInvalidations(self, request, context):
+        """What the edge must drop from its caches. Starts with what changed in the
+        last `lookback_seconds` (so an edge that reconnects misses nothing), then
+        streams changes as they happen.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EdgeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +92,11 @@ def add_EdgeServiceServicer_to_server(servicer, server):
                     servicer.IngestClicks,
                     request_deserializer=smarturls_dot_v1_dot_edge__pb2.ClickBatch.FromString,
                     response_serializer=smarturls_dot_v1_dot_edge__pb2.ClickBatchAck.SerializeToString,
+            ),
+            'WatchInvalidations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchInvalidations,
+                    request_deserializer=smarturls_dot_v1_dot_edge__pb2.WatchInvalidationsRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_edge__pb2.Invalidation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +154,33 @@ class EdgeService:
             '/smarturls.v1.EdgeService/IngestClicks',
             smarturls_dot_v1_dot_edge__pb2.ClickBatch.SerializeToString,
             smarturls_dot_v1_dot_edge__pb2.ClickBatchAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchInvalidations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/smarturls.v1.EdgeService/WatchInvalidations',
+            smarturls_dot_v1_dot_edge__pb2.WatchInvalidationsRequest.SerializeToString,
+            smarturls_dot_v1_dot_edge__pb2.Invalidation.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,6 +10,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RevokeMessageRequest(_message.Message):
+    __slots__ = ("account_id", "message_id")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    account_id: int
+    message_id: str
+    def __init__(self, account_id: _Optional[int] = ..., message_id: _Optional[str] = ...) -> None: ...
+
+class RevokeMessageResponse(_message.Message):
+    __slots__ = ("revoked",)
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    revoked: int
+    def __init__(self, revoked: _Optional[int] = ...) -> None: ...
+
 class MintSmartUrlsRequest(_message.Message):
     __slots__ = ("account_id", "template_id", "message_id", "advocate_shortcode", "sent_at")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -46,6 +46,11 @@ class MintingServiceStub:
                 request_serializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.FromString,
                 _registered_method=True)
+        self.RevokeMessage = channel.unary_unary(
+                '/smarturls.v1.MintingService/RevokeMessage',
+                request_serializer=smarturls_dot_v1_dot_minting__pb2.RevokeMessageRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_minting__pb2.RevokeMessageResponse.FromString,
+                _registered_method=True)
 
 
 class MintingServiceServicer:
@@ -67,6 +72,14 @@ class MintingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeMessage(self, request, context):
+        """Stops every link of one message (and the referral links shared from it)
+        from redirecting: they answer 404 within seconds. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MintingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +92,11 @@ def add_MintingServiceServicer_to_server(servicer, server):
                     servicer.MintSmartUrlsStream,
                     request_deserializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.SerializeToString,
+            ),
+            'RevokeMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeMessage,
+                    request_deserializer=smarturls_dot_v1_dot_minting__pb2.RevokeMessageRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_minting__pb2.RevokeMessageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +155,33 @@ class MintingService:
             '/smarturls.v1.MintingService/MintSmartUrlsStream',
             smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.SerializeToString,
             smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.MintingService/RevokeMessage',
+            smarturls_dot_v1_dot_minting__pb2.RevokeMessageRequest.SerializeToString,
+            smarturls_dot_v1_dot_minting__pb2.RevokeMessageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,20 +11,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TemplateLink(_message.Message):
-    __slots__ = ("name", "kind", "destination_url", "network", "share_text", "share_subject")
+    __slots__ = ("name", "kind", "destination_url", "network", "share_text", "share_subject", "og_title", "og_description", "og_image_url")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_URL_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     SHARE_TEXT_FIELD_NUMBER: _ClassVar[int]
     SHARE_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    OG_TITLE_FIELD_NUMBER: _ClassVar[int]
+    OG_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    OG_IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: _common_pb2.LinkKind
     destination_url: str
     network: _common_pb2.ShareNetwork
     share_text: str
     share_subject: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.LinkKind, str]] = ..., destination_url: _Optional[str] = ..., network: _Optional[_Union[_common_pb2.ShareNetwork, str]] = ..., share_text: _Optional[str] = ..., share_subject: _Optional[str] = ...) -> None: ...
+    og_title: str
+    og_description: str
+    og_image_url: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.LinkKind, str]] = ..., destination_url: _Optional[str] = ..., network: _Optional[_Union[_common_pb2.ShareNetwork, str]] = ..., share_text: _Optional[str] = ..., share_subject: _Optional[str] = ..., og_title: _Optional[str] = ..., og_description: _Optional[str] = ..., og_image_url: _Optional[str] = ...) -> None: ...
 
 class GoalChange(_message.Message):
     __slots__ = ("goal", "effective_from")
@@ -35,7 +41,7 @@ class GoalChange(_message.Message):
     def __init__(self, goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Template(_message.Message):
-    __slots__ = ("template_id", "account_id", "name", "channel", "goal", "links", "goal_history", "created_at")
+    __slots__ = ("template_id", "account_id", "name", "channel", "goal", "links", "goal_history", "created_at", "version")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +50,7 @@ class Template(_message.Message):
     LINKS_FIELD_NUMBER: _ClassVar[int]
     GOAL_HISTORY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     template_id: int
     account_id: int
     name: str
@@ -52,7 +59,8 @@ class Template(_message.Message):
     links: _containers.RepeatedCompositeFieldContainer[TemplateLink]
     goal_history: _containers.RepeatedCompositeFieldContainer[GoalChange]
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, template_id: _Optional[int] = ..., account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ..., goal_history: _Optional[_Iterable[_Union[GoalChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, template_id: _Optional[int] = ..., account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ..., goal_history: _Optional[_Iterable[_Union[GoalChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class CreateTemplateRequest(_message.Message):
     __slots__ = ("account_id", "name", "channel", "goal", "links")
@@ -85,3 +93,13 @@ class SetTemplateGoalRequest(_message.Message):
     template_id: int
     goal: _common_pb2.Goal
     def __init__(self, account_id: _Optional[int] = ..., template_id: _Optional[int] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ...) -> None: ...
+
+class UpdateTemplateLinkRequest(_message.Message):
+    __slots__ = ("account_id", "template_id", "link")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    account_id: int
+    template_id: int
+    link: TemplateLink
+    def __init__(self, account_id: _Optional[int] = ..., template_id: _Optional[int] = ..., link: _Optional[_Union[TemplateLink, _Mapping]] = ...) -> None: ...

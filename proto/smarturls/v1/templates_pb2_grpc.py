@@ -50,6 +50,11 @@ class TemplateServiceStub:
                 request_serializer=smarturls_dot_v1_dot_templates__pb2.SetTemplateGoalRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_templates__pb2.Template.FromString,
                 _registered_method=True)
+        self.UpdateTemplateLink = channel.unary_unary(
+                '/smarturls.v1.TemplateService/UpdateTemplateLink',
+                request_serializer=smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_templates__pb2.Template.FromString,
+                _registered_method=True)
 
 
 class TemplateServiceServicer:
@@ -75,6 +80,14 @@ class TemplateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateTemplateLink(self, request, context):
+        """Changes one link's destination, share text or preview card. Its name, kind
+        and network stay. Links already sent follow the change within seconds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TemplateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +104,11 @@ def add_TemplateServiceServicer_to_server(servicer, server):
             'SetTemplateGoal': grpc.unary_unary_rpc_method_handler(
                     servicer.SetTemplateGoal,
                     request_deserializer=smarturls_dot_v1_dot_templates__pb2.SetTemplateGoalRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_templates__pb2.Template.SerializeToString,
+            ),
+            'UpdateTemplateLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTemplateLink,
+                    request_deserializer=smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_templates__pb2.Template.SerializeToString,
             ),
     }
@@ -175,6 +193,33 @@ class TemplateService:
             target,
             '/smarturls.v1.TemplateService/SetTemplateGoal',
             smarturls_dot_v1_dot_templates__pb2.SetTemplateGoalRequest.SerializeToString,
+            smarturls_dot_v1_dot_templates__pb2.Template.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTemplateLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.TemplateService/UpdateTemplateLink',
+            smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.SerializeToString,
             smarturls_dot_v1_dot_templates__pb2.Template.FromString,
             options,
             channel_credentials,

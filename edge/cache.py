@@ -1,0 +1,161 @@
+"""The link cache tiers: in-process (always) and Redis (when REDIS_URL is set).
+
+In-process: an insertion-ordered dict bounded by entry count, oldest evicted
+first, each entry with its own expiry. A hit is one dict lookup and a clock
+read; aiocache's in-memory cache costs ~20 µs a call and cachetools' TTLCache
+~2 µs, against ~0.2 µs here (`python3 tasks.py bench` prints the three).
+Invalidations are lazy: revoked link ids and template versions are kept, and
+a stale entry is dropped when it is next read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, Final
+
+from aiocache import RedisCache
+from aiocache.serializers import BaseSerializer
+
+from edge import metrics
+from edge.links import CachedLink
+from smarturls.v1 import edge_pb2
+
+log = logging.getLogger(__name__)
+
+
+class _Gone:
+    """A token whose MAC is valid but whose link does not exist or was revoked."""
+
+    __slots__ = ("expires",)
+
+    def __init__(self, expires: float) -> None:
+        self.expires = expires
+
+
+GONE: Final = _Gone(float("inf"))
+
+
+class LinkCache:
+    def __init__(self, max_entries: int, ttl: float, negative_ttl: float) -> None:
+        self._entries: OrderedDict[str, tuple[float, CachedLink | _Gone]] = OrderedDict()
+        self._max_entries = max_entries
+        self._ttl = ttl
+        self._negative_ttl = negative_ttl
+        self._revoked: set[int] = set()
+        self._template_versions: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str) -> CachedLink | _Gone | None:
+        """The link, GONE, or None when the cache cannot say."""
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        expires, link = entry
+        if expires < time.monotonic():
+            del self._entries[token]
+            return None
+        if isinstance(link, _Gone):
+            return GONE
+        if link.smart_url_id in self._revoked:
+            return GONE
+        if link.template_version < self._template_versions.get(link.template_id, 0):
+            del self._entries[token]
+            return None
+        return link
+
+    def put(self, token: str, link: CachedLink) -> None:
+        self._insert(token, (time.monotonic() + self._ttl, link))
+
+    def put_gone(self, token: str) -> None:
+        self._insert(token, (time.monotonic() + self._negative_ttl, GONE))
+
+    def is_stale(self, link: CachedLink) -> bool:
+        return link.smart_url_id in self._revoked or link.template_version < (
+            self._template_versions.get(link.template_id, 0)
+        )
+
+    def invalidate(self, invalidation: edge_pb2.Invalidation) -> None:
+        self._revoked.update(invalidation.smart_url_ids)
+        for template in invalidation.templates:
+            known = self._template_versions.get(template.template_id, 0)
+            self._template_versions[template.template_id] = max(known, template.version)
+
+    def _insert(self, token: str, entry: tuple[float, CachedLink | _Gone]) -> None:
+        self._entries[token] = entry
+        if len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+            metrics.CACHE_EVICTIONS.inc()
+
+
+class _ProtoSerializer(BaseSerializer):  # type: ignore[misc]
+    DEFAULT_ENCODING = None
+
+    def dumps(self, value: bytes) -> bytes:
+        return value
+
+    def loads(self, value: bytes | None) -> bytes | None:
+        return value
+
+
+class RedisTier:
+    """Resolved links shared by every edge, so a new or restarted edge starts warm.
+
+    Values are the control plane's ResolvedLink protobuf; b"" marks a gone token.
+    Redis trouble is a cache miss, never a failed redirect.
+    """
+
+    def __init__(self, url: str, ttl: float, negative_ttl: float, timeout: float = 0.05) -> None:
+        self._cache = RedisCache(
+            serializer=_ProtoSerializer(),
+            namespace="smarturls:link:",
+            timeout=timeout,
+            **_redis_params(url),
+        )
+        self._ttl = int(ttl)
+        self._negative_ttl = max(int(negative_ttl), 1)
+
+    async def get(self, token: str) -> edge_pb2.ResolvedLink | _Gone | None:
+        try:
+            value = await self._cache.get(token)
+        except Exception as error:
+            metrics.CACHE.labels("redis", "error").inc()
+            log.debug("redis get failed: %r", error)
+            return None
+        if value is None:
+            metrics.CACHE.labels("redis", "miss").inc()
+            return None
+        metrics.CACHE.labels("redis", "hit").inc()
+        if value == b"":
+            return GONE
+        return edge_pb2.ResolvedLink.FromString(value)
+
+    async def put(self, token: str, link: edge_pb2.ResolvedLink | None) -> None:
+        try:
+            if link is None:
+                await self._cache.set(token, b"", ttl=self._negative_ttl)
+            else:
+                await self._cache.set(token, link.SerializeToString(), ttl=self._ttl)
+        except Exception as error:
+            metrics.CACHE.labels("redis", "error").inc()
+            log.debug("redis set failed: %r", error)
+
+    async def close(self) -> None:
+        await self._cache.close()
+
+
+def _redis_params(url: str) -> dict[str, Any]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    params: dict[str, Any] = {
+        "endpoint": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379,
+        "db": int(parts.path.strip("/") or 0),
+    }
+    if parts.password:
+        params["password"] = parts.password
+    return params
