@@ -5,6 +5,7 @@
     python3 tasks.py test     # the test suite (what CI runs)
     python3 tasks.py proto    # regenerate the gRPC code from proto/
     python3 tasks.py lint     # ruff and mypy
+    python3 tasks.py bench-edge   # the edge benchmark (needs wrk; not part of the tests)
 
 Each task first makes ./.venv and installs the project into it (again only when
 pyproject.toml changed), then runs inside it.
@@ -57,6 +58,8 @@ TASKS = {
     # regenerate proto/smarturls/v1/*_pb2*.py(i)
     "proto": lambda rest: in_venv("scripts/gen_proto.py", *rest),
     "lint": lambda rest: in_venv("-m", "ruff", "check", ".") or in_venv("-m", "mypy"),
+    # redirects/s against the floor, click pipeline, memory (prints a table)
+    "bench-edge": lambda rest: in_venv("-m", "bench.edge_bench", *rest),
 }
 
 if __name__ == "__main__":

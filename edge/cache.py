@@ -122,13 +122,13 @@ class RedisTier:
         try:
             value = await self._cache.get(token)
         except Exception as error:
-            metrics.CACHE.labels("redis", "error").inc()
+            metrics.HOT.cache["redis", "error"] += 1
             log.debug("redis get failed: %r", error)
             return None
         if value is None:
-            metrics.CACHE.labels("redis", "miss").inc()
+            metrics.HOT.cache["redis", "miss"] += 1
             return None
-        metrics.CACHE.labels("redis", "hit").inc()
+        metrics.HOT.cache["redis", "hit"] += 1
         if value == b"":
             return GONE
         return edge_pb2.ResolvedLink.FromString(value)
@@ -140,7 +140,7 @@ class RedisTier:
             else:
                 await self._cache.set(token, link.SerializeToString(), ttl=self._ttl)
         except Exception as error:
-            metrics.CACHE.labels("redis", "error").inc()
+            metrics.HOT.cache["redis", "error"] += 1
             log.debug("redis set failed: %r", error)
 
     async def close(self) -> None:

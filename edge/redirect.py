@@ -30,14 +30,13 @@ SOURCE_COOKIE_AGE = 30 * 24 * 3600
 _TOKEN_PATH_LENGTH = TOKEN_LENGTH + 1
 _HTML = (b"content-type", b"text/html; charset=utf-8")
 _NO_STORE = (b"cache-control", b"no-store")
-_OUTCOMES: dict[tuple[str, str], object] = {}
+_HOT = metrics.HOT
+_MEMORY_HIT = ("memory", "hit")
+_MEMORY_MISS = ("memory", "miss")
 
 
 def _count(outcome: str, hit_class: str) -> None:
-    child = _OUTCOMES.get((outcome, hit_class))
-    if child is None:
-        child = _OUTCOMES[(outcome, hit_class)] = metrics.REQUESTS.labels(outcome, hit_class)
-    child.inc()  # type: ignore[attr-defined]
+    _HOT.requests[outcome, hit_class] += 1
 
 
 @lru_cache(maxsize=4096)
@@ -77,7 +76,7 @@ class RedirectApp:
 
         link = runtime.cache.get(token)
         if link is None:
-            metrics.MEMORY_MISS.inc()
+            _HOT.cache[_MEMORY_MISS] += 1
             try:
                 link = await runtime.resolver.resolve(token)
             except ControlUnavailable:
@@ -87,7 +86,7 @@ class RedirectApp:
                 )
                 return
         else:
-            metrics.MEMORY_HIT.inc()
+            _HOT.cache[_MEMORY_HIT] += 1
         if not isinstance(link, CachedLink):  # None or GONE
             _count("not_found", "")
             await _answer(send, 404, [_HTML, _NO_STORE], pages.NOT_FOUND)
@@ -126,7 +125,7 @@ class RedirectApp:
             _count("preview", verdict.hit_class)
             await _answer(send, 200, [_HTML, _NO_STORE], body)
         else:
-            source = mint_source(runtime.keys, link.smart_url_id, click_id.int)
+            source = mint_source(runtime.keys, link.smart_url_id, click_id.bytes)
             headers = [
                 (b"location", link.destination_for(source).encode("latin-1")),
                 # 302 + no-store: a cached redirect would be a click nobody sees.
@@ -143,7 +142,7 @@ class RedirectApp:
                 )
             _count("redirect", verdict.hit_class)
             await _answer(send, 302, headers, b"")
-        metrics.LATENCY.observe(time.perf_counter() - started)
+        _HOT.observe_latency(time.perf_counter() - started)
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

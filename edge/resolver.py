@@ -72,7 +72,7 @@ class Resolver:
                     await self._redis.put(token, None)
                 return None
             raise ControlUnavailable(error.code().name) from error
-        metrics.CACHE.labels("control", "resolved").inc()
+        metrics.HOT.cache["control", "resolved"] += 1
         link = self._factory.from_proto(resolved)
         self._cache.put(token, link)
         metrics.CACHED_LINKS.set(len(self._cache))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -32,8 +32,9 @@ ACK_TIMEOUT = 10.0
 GROUP_INTERVAL = 0.002
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeClick:
+class EdgeClick(NamedTuple):
+    """A tuple: the cheapest record to build once per request."""
+
     click_id: bytes
     smart_url_id: int
     clicked_at: float
@@ -95,7 +96,6 @@ class ClickBuffer:
 
     def record(self, click: EdgeClick) -> None:
         self._pending.append(click)
-        metrics.BUFFERED.inc()
         if len(self._pending) >= self._max_batch:
             self._wake.set()
 
@@ -196,7 +196,6 @@ class ClickBuffer:
             await self._send(call, edge_pb2.ClickBatch(clicks=[c.to_proto() for c in batch]))
             # Only now may the batch leave memory: it is committed.
             del self._pending[: len(batch)]
-            metrics.BUFFERED.dec(len(batch))
         await call.done_writing()
 
     async def _replay(self, call: grpc.aio.StreamStreamCall) -> None:
@@ -207,7 +206,10 @@ class ClickBuffer:
                 await self._spill()
             segments = self._spool.segments()
             if not segments:
-                return
+                if not self._durable or self._closing:
+                    return
+                await self._wait_for_spool()
+                continue
             segment = segments[0]
             if self._cursor is None or self._cursor.segment != segment:
                 self._cursor = Cursor(segment)
@@ -227,12 +229,17 @@ class ClickBuffer:
                     self._spool.seal()
                     continue
             if self._closing:
-                return
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._flush_interval)
-            except TimeoutError:
-                pass
+                self._spool.remove(segment)
+                continue
+            await self._wait_for_spool()
+
+    async def _wait_for_spool(self) -> None:
+        """Until a group is committed (durable mode) or a flush interval passes."""
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._flush_interval)
+        except TimeoutError:
+            pass
 
     async def _spill(self) -> None:
         """Moves what memory holds to the spool (fsync'd), in batch-sized records."""
@@ -245,7 +252,6 @@ class ClickBuffer:
         ]
         async with self._spool_lock:
             await asyncio.to_thread(self._spool.append, records)
-        metrics.BUFFERED.dec(len(clicks))
         metrics.SPOOL_BYTES.set(self._spool.size_bytes())
 
     # -- durable mode ---------------------------------------------------------
@@ -278,6 +284,7 @@ class ClickBuffer:
     # -- helpers --------------------------------------------------------------
 
     def _update_oldest(self) -> None:
+        metrics.BUFFERED.set(len(self._pending))
         oldest = self._pending[0].clicked_at if self._pending else None
         metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
 

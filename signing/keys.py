@@ -43,7 +43,7 @@ class SigningKeys:
     def mac(self, key_id: str, purpose: bytes, payload: str) -> bytes:
         # The purpose prefix keeps a token's MAC from ever validating as a source's.
         message = purpose + b":" + key_id.encode() + payload.encode()
-        return hmac.new(self.secrets_by_id[key_id], message, hashlib.sha256).digest()
+        return hmac.digest(self.secrets_by_id[key_id], message, hashlib.sha256)
 
 
 def generate_key_spec(key_id: str = "A") -> str:

@@ -1,25 +1,30 @@
 """`mbsy_source`: an opaque, signed id of one click.
 
-It carries the click id and the Smart URL id under a MAC, so the control plane
+It carries the Smart URL id and the click id under a MAC, so the control plane
 can attribute a conversion that arrives before the click's batch is stored,
-and nobody can fabricate one. Layout: key id (1) + link id (6) + click UUID
-(22) + MAC (8, about 47 bits) = 37 base62 characters.
+and nobody can fabricate one. Layout: a key-id character, then URL-safe base64
+of 5 bytes of Smart URL id, the 16-byte click UUID and 6 bytes (48 bits) of
+MAC: 37 characters. The edge mints one per click, so the MAC is keyed BLAKE2b
+(RFC 7693's MAC mode, one C call) rather than HMAC-SHA256, which costs several
+times more per call because of its two extra key blocks.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import uuid
 from dataclasses import dataclass
+from hashlib import blake2b
 
-from signing import base62
 from signing.keys import SigningKeys
 
 SOURCE_LENGTH = 37
-_ID_WIDTH = 6
-_CLICK_WIDTH = 22
-_MAC_WIDTH = 8
-_MAC_SPACE = 62**_MAC_WIDTH
+_ID_BYTES = 5
+_CLICK_BYTES = 16
+_MAC_BYTES = 6
+# BLAKE2 personalization: a source MAC can never pass as any other MAC.
 _PURPOSE = b"mbsy-source"
 
 
@@ -29,27 +34,37 @@ class ClickSource:
     click_id: uuid.UUID
 
 
-def _mac_chars(keys: SigningKeys, key_id: str, payload: str) -> str:
-    digest = keys.mac(key_id, _PURPOSE, payload)
-    return base62.encode(int.from_bytes(digest[:8], "big") % _MAC_SPACE, _MAC_WIDTH)
+def _mac(keys: SigningKeys, key_id: str, payload: bytes) -> bytes:
+    return blake2b(
+        payload,
+        digest_size=_MAC_BYTES,
+        key=keys.secrets_by_id[key_id][:64],
+        person=_PURPOSE,
+        salt=key_id.encode().ljust(16, b"\0"),
+    ).digest()
 
 
-def mint_source(keys: SigningKeys, smart_url_id: int, click_id_int: int) -> str:
+def mint_source(keys: SigningKeys, smart_url_id: int, click_id: bytes) -> str:
     key_id = keys.current
-    payload = base62.encode(smart_url_id, _ID_WIDTH) + base62.encode(click_id_int, _CLICK_WIDTH)
-    return key_id + payload + _mac_chars(keys, key_id, payload)
+    payload = smart_url_id.to_bytes(_ID_BYTES, "big") + click_id
+    raw = payload + _mac(keys, key_id, payload)
+    return key_id + base64.urlsafe_b64encode(raw).decode()
 
 
 def verify_source(keys: SigningKeys, source: str) -> ClickSource | None:
     """Returns what the source names, or None when it was not minted by us."""
     if len(source) != SOURCE_LENGTH or not source.isascii() or source[0] not in keys.secrets_by_id:
         return None
-    key_id, payload, mac = source[0], source[1:-_MAC_WIDTH], source[-_MAC_WIDTH:]
     try:
-        smart_url_id = base62.decode(payload[:_ID_WIDTH])
-        click_int = base62.decode(payload[_ID_WIDTH:])
-    except ValueError:
+        raw = base64.urlsafe_b64decode(source[1:])
+    except (binascii.Error, ValueError):
         return None
-    if click_int >= 1 << 128 or not hmac.compare_digest(mac, _mac_chars(keys, key_id, payload)):
+    payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+    if len(payload) != _ID_BYTES + _CLICK_BYTES:
         return None
-    return ClickSource(smart_url_id=smart_url_id, click_id=uuid.UUID(int=click_int))
+    if not hmac.compare_digest(mac, _mac(keys, source[0], payload)):
+        return None
+    return ClickSource(
+        smart_url_id=int.from_bytes(payload[:_ID_BYTES], "big"),
+        click_id=uuid.UUID(bytes=payload[_ID_BYTES:]),
+    )

@@ -40,7 +40,8 @@ from smarturls.v1 import (
 )
 
 TEMPLATE_DB = "smarturls_test_template"
-KEYS = SigningKeys.parse(generate_key_spec("B") + "," + generate_key_spec("A"))
+KEY_SPEC = generate_key_spec("B") + "," + generate_key_spec("A")
+KEYS = SigningKeys.parse(KEY_SPEC)
 
 
 def dsn_with_database(dsn: str, database: str) -> str:

@@ -1,0 +1,438 @@
+"""The edge benchmark: `python3 tasks.py bench-edge`. Not part of the test run.
+
+Starts its own embedded PostgreSQL, control plane and edge (one uvicorn worker
+each), plus a raw ASGI 302 app on the same server stack (the floor), and drives
+them with wrk from a separate process. Prints, from one run on this machine:
+redirects/s and p50/p99 of the floor, of the edge with a warm cache, and with
+10% cold tokens; the click pipeline alone; edge memory at 500k cached links;
+and the per-call cost of the in-process cache candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import grpc
+import httpx
+
+from signing.keys import generate_key_spec
+from smarturls.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    common_pb2,
+    minting_pb2,
+    minting_pb2_grpc,
+    templates_pb2,
+    templates_pb2_grpc,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = "share.bench.example"
+CONNECTIONS = 64
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# Production runs the edge on its own machines; here two cores are shared by the
+# load generator, the server under test, the control plane and PostgreSQL. So the
+# server under test (edge or floor) gets core 1 to itself, everything else core 0.
+SERVER_CPU, OTHERS_CPU = 1, 0
+
+
+def pinned(cpu: int) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None and os.geteuid() == 0:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL
+        )
+        wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return wrk
+
+
+class Services:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.keys = generate_key_spec("A")
+        self.control_port, self.edge_port, self.floor_port = free_port(), free_port(), free_port()
+        self.env = dict(os.environ)
+        self.env.pop("DATABASE_URL", None)
+        self.env.update(
+            SMARTURLS_SIGNING_KEYS=self.keys,
+            SMARTURLS_DATA_DIR=str(workdir),
+            SMARTURLS_GRPC_LISTEN=f"127.0.0.1:{self.control_port}",
+            SMARTURLS_CONTROL_ADDRESS=f"127.0.0.1:{self.control_port}",
+            SMARTURLS_CONTROL_METRICS_PORT="0",
+            SMARTURLS_EDGE_PORT=str(self.edge_port),
+            SMARTURLS_EDGE_SPOOL_DIR=str(workdir / "spool"),
+        )
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *args: str, cpu: int) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            pinned(cpu) + [sys.executable, *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def wait_http(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            try:
+                await client.get(url)
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def seed(channel: grpc.aio.Channel, count: int, prefix: str) -> list[str]:
+    """Mints `count` messages of one referral link each; returns the token paths."""
+    accounts = accounts_pb2_grpc.AccountServiceStub(channel)
+    account = await accounts.CreateAccount(accounts_pb2.CreateAccountRequest(name="bench"))
+    await accounts.SetSmartUrlsEnabled(
+        accounts_pb2.SetSmartUrlsEnabledRequest(account_id=account.account_id, enabled=True)
+    )
+    await accounts.SetShareDomain(
+        accounts_pb2.SetShareDomainRequest(
+            account_id=account.account_id, share_domain=f"{prefix}.{DOMAIN}"
+        )
+    )
+    template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
+        templates_pb2.CreateTemplateRequest(
+            account_id=account.account_id,
+            name="bench",
+            channel=common_pb2.CHANNEL_EMAIL,
+            goal=common_pb2.GOAL_ORDERS,
+            links=[
+                templates_pb2.TemplateLink(
+                    name="ref",
+                    kind=common_pb2.LINK_KIND_REFERRAL,
+                    destination_url="https://shop.bench.example/welcome?campaignid=7",
+                )
+            ],
+        )
+    )
+    sent = minting_pb2.MintSmartUrlsRequest().sent_at
+    sent.FromSeconds(int(time.time()) - 3600)
+
+    async def requests() -> AsyncIterator[minting_pb2.MintSmartUrlsRequest]:
+        for i in range(count):
+            yield minting_pb2.MintSmartUrlsRequest(
+                account_id=account.account_id,
+                template_id=template.template_id,
+                message_id=f"{prefix}-{i}",
+                advocate_shortcode=f"ADV{i}",
+                sent_at=sent,
+            )
+
+    stream = minting_pb2_grpc.MintingServiceStub(channel).MintSmartUrlsStream(requests())
+    return [r.links[0].url.split("/", 3)[3] async for r in stream]
+
+
+def lua_script(path: Path, tokens: list[str], cold: list[str], cold_every: int, host: str) -> None:
+    """wrk script: round-robin over warm tokens; every Nth request a never-seen token."""
+    warm = ",".join(f'"{t}"' for t in tokens)
+    cold_list = ",".join(f'"{t}"' for t in cold) or '""'
+    path.write_text(f"""
+local warm = {{{warm}}}
+local cold = {{{cold_list}}}
+local i, c = 0, 0
+request = function()
+  i = i + 1
+  local token
+  if {cold_every} > 0 and i % {cold_every} == 0 and c < #cold then
+    c = c + 1
+    token = cold[c]
+  else
+    token = warm[(i % #warm) + 1]
+  end
+  return wrk.format("GET", "/" .. token, {{["Host"] = "{host}", ["User-Agent"] =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1"}})
+end
+""")
+
+
+def run_wrk(wrk: str, url: str, script: Path | None, seconds: int) -> dict[str, float]:
+    args = [*pinned(OTHERS_CPU), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        args += ["-s", str(script)]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non_3xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "errors": float(non_3xx.group(1)) if non_3xx else 0.0,
+    }
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def warm(edge_url: str, host: str, tokens: list[str]) -> None:
+    limits = httpx.Limits(max_connections=32)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        sem = asyncio.Semaphore(32)
+
+        async def one(token: str) -> None:
+            async with sem:
+                await client.get(f"{edge_url}/{token}", headers={"Host": host})
+
+        for i in range(0, len(tokens), 5000):
+            await asyncio.gather(*(one(t) for t in tokens[i : i + 5000]))
+
+
+async def stored_clicks(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM clicks"))
+    finally:
+        await conn.close()
+
+
+async def click_pipeline(services: Services, dsn: str, tokens: list[str], count: int) -> float:
+    """Feeds the edge's click buffer directly; returns clicks/s until all are stored."""
+    import uuid_utils
+
+    from edge.tracking import ClickBuffer, EdgeClick
+    from signing.keys import SigningKeys
+    from signing.tokens import verify_token
+    from smarturls.v1 import edge_pb2_grpc
+
+    keys = SigningKeys.parse(services.keys)
+    ids = [verify_token(keys, t) for t in tokens[:1000]]
+    before = await stored_clicks(dsn)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}") as channel:
+        buffer = ClickBuffer(
+            edge_pb2_grpc.EdgeServiceStub(channel),
+            services.workdir / "bench-spool",
+            flush_interval=0.02,
+            max_batch=5000,
+        )
+        buffer.start()
+        started = time.perf_counter()
+        for i in range(count):
+            buffer.record(
+                EdgeClick(
+                    uuid_utils.uuid7().bytes,
+                    ids[i % len(ids)] or 0,
+                    time.time(),
+                    "GET",
+                    "Mozilla/5.0",
+                    "203.0.113.0/24",
+                    "",
+                    "human",
+                    (),
+                )
+            )
+            if i % 5000 == 0:
+                await asyncio.sleep(0)
+        while await stored_clicks(dsn) < before + count:
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        await buffer.close(10)
+    stored = await stored_clicks(dsn) - before
+    assert stored == count, f"fed {count}, stored {stored}"
+    return count / elapsed
+
+
+async def cache_costs() -> dict[str, float]:
+    """ns per get of a cached key: the candidates for the in-process tier."""
+    import cachetools
+    from aiocache import SimpleMemoryCache
+
+    from edge.cache import LinkCache
+    from edge.links import CachedLink, PreviewCard
+
+    keys = [f"A{i:011d}" for i in range(1000)]
+    n = 200_000
+    results: dict[str, float] = {}
+    ttl_cache: cachetools.TTLCache[str, str] = cachetools.TTLCache(maxsize=10**6, ttl=3600)
+    ours = LinkCache(10**6, 3600, 60)
+    card = PreviewCard("", "", "")
+    for k in keys:
+        ttl_cache[k] = k
+        ours.put(k, CachedLink(1, "d", "h", "", False, 1, 1, card))
+    t = time.perf_counter()
+    for i in range(n):
+        ttl_cache.get(keys[i % 1000])
+    results["cachetools.TTLCache"] = (time.perf_counter() - t) / n * 1e9
+    t = time.perf_counter()
+    for i in range(n):
+        ours.get(keys[i % 1000])
+    results["edge LinkCache"] = (time.perf_counter() - t) / n * 1e9
+    memory = SimpleMemoryCache()
+
+    async def aio() -> float:
+        for k in keys:
+            await memory.set(k, k, ttl=3600)
+        t = time.perf_counter()
+        for i in range(n // 10):
+            await memory.get(keys[i % 1000])
+        return (time.perf_counter() - t) / (n // 10) * 1e9
+
+    results["aiocache SimpleMemoryCache"] = await aio()
+    return results
+
+
+async def main(args: argparse.Namespace) -> None:
+    wrk = ensure_wrk()
+    print("in-process cache, ns per hit:")
+    for name, ns in (await cache_costs()).items():
+        print(f"  {name:28} {ns:8.0f}")
+    workdir = Path(tempfile.mkdtemp(prefix="smarturls-bench-"))
+    services = Services(workdir)
+    try:
+        # PostgreSQL is started by the control plane and inherits its core.
+        services.start("-m", "control", "serve", cpu=OTHERS_CPU)
+        services.start(
+            "-m",
+            "uvicorn",
+            "bench.floor:app",
+            "--port",
+            str(services.floor_port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            cpu=SERVER_CPU,
+        )
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}") as channel:
+            await asyncio.wait_for(channel.channel_ready(), 120)
+            tokens = await seed(channel, args.links, "hot")
+            cold = await seed(channel, args.cold, "cold")
+        edge = services.start("-m", "edge", cpu=SERVER_CPU)
+        edge_url = f"http://127.0.0.1:{services.edge_port}"
+        await wait_http(f"http://127.0.0.1:{services.floor_port}/")
+        await wait_http(f"{edge_url}/healthz")
+        await warm(edge_url, f"hot.{DOMAIN}", tokens)
+        dsn = f"postgresql://postgres@/postgres?host={workdir / 'pgdata'}"
+
+        script = workdir / "warm.lua"
+        lua_script(script, tokens, [], 0, f"hot.{DOMAIN}")
+        floor = run_wrk(wrk, f"http://127.0.0.1:{services.floor_port}", None, args.seconds)
+        if args.profile:
+            spy = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "-o",
+                    args.profile,
+                    "-f",
+                    "raw",
+                    "-d",
+                    str(args.seconds),
+                    "-p",
+                    str(edge.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        warm_run = run_wrk(wrk, edge_url, script, args.seconds)
+        if args.profile:
+            spy.wait()
+        cold_script = workdir / "cold.lua"
+        lua_script(cold_script, tokens, cold, 10, f"hot.{DOMAIN}")
+        # Cold tokens live on their own domain: they answer 404 here, after the same
+        # miss path (MAC check, control-plane resolve) a real cold link takes.
+        cold_run = run_wrk(wrk, edge_url, cold_script, args.seconds)
+
+        print(f"\nredirects, {CONNECTIONS} connections, {args.seconds}s each, one worker:")
+        print(f"  {'':30} {'req/s':>9} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        for name, result in (
+            ("floor (raw ASGI 302)", floor),
+            ("edge, warm cache", warm_run),
+            ("edge, 10% cold tokens", cold_run),
+        ):
+            print(
+                f"  {name:30} {result['rps']:9.0f} {result['rps'] / floor['rps']:8.2f}"
+                f" {result['p50']:8.2f} {result['p99']:8.2f}"
+            )
+        await asyncio.sleep(2)
+        clicks = await stored_clicks(dsn)
+        print(f"  clicks stored from these runs: {clicks}")
+
+        rate = await click_pipeline(services, dsn, tokens, args.clicks)
+        print(
+            f"\nclick pipeline (buffer -> gRPC -> PostgreSQL): {rate:,.0f} clicks/s sustained"
+            f" over {args.clicks:,} clicks, stored == fed"
+        )
+
+        if args.memory_links:
+            before = rss_mb(edge.pid)
+            many = await seed(
+                grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}"),
+                args.memory_links,
+                "mem",
+            )
+            await warm(edge_url, f"mem.{DOMAIN}", many)
+            after = rss_mb(edge.pid)
+            print(
+                f"\nedge memory: {before:.0f} MB before, {after:.0f} MB RSS with"
+                f" {args.memory_links + args.links:,} cached links"
+            )
+    finally:
+        services.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--links", type=int, default=10_000)
+    parser.add_argument("--cold", type=int, default=40_000)
+    parser.add_argument("--clicks", type=int, default=300_000)
+    parser.add_argument("--memory-links", type=int, default=500_000)
+    parser.add_argument("--profile", help="write a py-spy profile of the warm run here")
+    asyncio.run(main(parser.parse_args()))

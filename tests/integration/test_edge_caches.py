@@ -1,0 +1,136 @@
+"""The cache tiers and invalidation, through a running edge."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from control.server import stop_grpc
+from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
+from tests.support import Stack
+
+LINK = templates_pb2.TemplateLink(
+    name="shop", kind=common_pb2.LINK_KIND_TRACKED, destination_url="https://shop.example/old"
+)
+
+
+async def eventually(check, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_template_change_reaches_a_running_edge(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    assert (await stack.click(url)).headers["location"] == "https://shop.example/old"
+
+    changed = templates_pb2.TemplateLink()
+    changed.CopyFrom(LINK)
+    changed.destination_url = "https://shop.example/new"
+    updated = await stack.templates.UpdateTemplateLink(
+        templates_pb2.UpdateTemplateLinkRequest(
+            account_id=account.account_id, template_id=template.template_id, link=changed
+        )
+    )
+    assert updated.version == 2
+
+    async def follows() -> bool:
+        return (await stack.click(url)).headers["location"] == "https://shop.example/new"
+
+    await eventually(follows)
+
+
+async def test_a_revoked_message_stops_redirecting_on_a_running_edge(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    other = (await stack.mint(account.account_id, template.template_id, "m-2"))["shop"]
+    assert (await stack.click(url)).status_code == 302
+    reply = await stack.minting.RevokeMessage(
+        minting_pb2.RevokeMessageRequest(account_id=account.account_id, message_id="m-1")
+    )
+    assert reply.revoked == 1
+
+    async def gone() -> bool:
+        return (await stack.click(url)).status_code == 404
+
+    await eventually(gone)
+    assert (await stack.click(other)).status_code == 302
+    # An edge started later learns it from the catch-up snapshot, not the cache.
+    late = await stack.start_edge()
+    assert (await stack.click(url, edge_url=late.url)).status_code == 404
+
+
+async def test_changing_a_links_kind_is_refused(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    changed = templates_pb2.TemplateLink()
+    changed.CopyFrom(LINK)
+    changed.kind = common_pb2.LINK_KIND_ENROLLMENT
+    with pytest.raises(Exception) as caught:
+        await stack.templates.UpdateTemplateLink(
+            templates_pb2.UpdateTemplateLinkRequest(
+                account_id=account.account_id, template_id=template.template_id, link=changed
+            )
+        )
+    assert "link.kind" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL, the machine's Redis on 6379, or a redis-server started here."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+        yield url
+        return
+    except redis.RedisError:
+        pass
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no Redis reachable and no redis-server to start")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(50):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait()
+
+
+async def test_redis_tier_lets_a_new_edge_start_warm(stack: Stack, redis_url: str) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    first = await stack.start_edge(redis_url=redis_url)
+    assert (await stack.click(url, edge_url=first.url)).status_code == 302
+
+    await stop_grpc(stack.control, 0)
+    # A fresh edge, nothing in its memory, the control plane down: Redis answers.
+    second = await stack.start_edge(redis_url=redis_url)
+    response = await stack.click(url, edge_url=second.url)
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://shop.example/old"
+    # Without the shared tier the same situation is a 503.
+    third = await stack.start_edge()
+    assert (await stack.click(url, edge_url=third.url)).status_code == 503
