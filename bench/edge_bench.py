@@ -94,7 +94,7 @@ class Services:
 
     def start(self, *args: str, cpu: int) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            pinned(cpu) + [sys.executable, *args],
+            [*pinned(cpu), sys.executable, *args],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
