@@ -238,6 +238,17 @@ async def stored_clicks(dsn: str) -> int:
         await conn.close()
 
 
+async def settled_clicks(dsn: str) -> int:
+    """The stored count once the edge's backlog has drained (no change for 2 s)."""
+    last, since = -1, time.monotonic()
+    while time.monotonic() - since < 2:
+        count = await stored_clicks(dsn)
+        if count != last:
+            last, since = count, time.monotonic()
+        await asyncio.sleep(0.2)
+    return last
+
+
 async def click_pipeline(services: Services, dsn: str, tokens: list[str], count: int) -> float:
     """Feeds the edge's click buffer directly; returns clicks/s until all are stored."""
     import uuid_utils
@@ -249,7 +260,7 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
 
     keys = SigningKeys.parse(services.keys)
     ids = [verify_token(keys, t) for t in tokens[:1000]]
-    before = await stored_clicks(dsn)
+    before = await settled_clicks(dsn)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}") as channel:
         buffer = ClickBuffer(
             edge_pb2_grpc.EdgeServiceStub(channel),
@@ -264,7 +275,7 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
                 EdgeClick(
                     uuid_utils.uuid7().bytes,
                     ids[i % len(ids)] or 0,
-                    time.time(),
+                    time.time_ns() // 1000,
                     "GET",
                     "Mozilla/5.0",
                     "203.0.113.0/24",
@@ -399,9 +410,12 @@ async def main(args: argparse.Namespace) -> None:
                 f"  {name:30} {result['rps']:9.0f} {result['rps'] / floor['rps']:8.2f}"
                 f" {result['p50']:8.2f} {result['p99']:8.2f}"
             )
-        await asyncio.sleep(2)
-        clicks = await stored_clicks(dsn)
-        print(f"  clicks stored from these runs: {clicks}")
+        drained = time.monotonic()
+        clicks = await settled_clicks(dsn)
+        print(
+            f"  clicks stored from these runs: {clicks:,} (backlog drained"
+            f" {time.monotonic() - drained - 2:.1f}s after the last run)"
+        )
 
         rate = await click_pipeline(services, dsn, tokens, args.clicks)
         print(

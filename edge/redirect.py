@@ -105,7 +105,7 @@ class RedirectApp:
         click = EdgeClick(
             click_id.bytes,
             link.smart_url_id,
-            time.time(),
+            time.time_ns() // 1000,
             method,
             agent,
             ip_prefix,

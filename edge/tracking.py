@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from edge import metrics
 from edge.spool import Cursor, Spool
@@ -37,7 +36,7 @@ class EdgeClick(NamedTuple):
 
     click_id: bytes
     smart_url_id: int
-    clicked_at: float
+    clicked_at_us: int
     method: str
     user_agent: str
     ip_prefix: str
@@ -45,25 +44,31 @@ class EdgeClick(NamedTuple):
     hit_class: str
     reasons: tuple[str, ...]
 
-    def to_proto(self) -> edge_pb2.Click:
-        ts = Timestamp()
-        ts.FromNanoseconds(int(self.clicked_at * 1e9))
-        return edge_pb2.Click(
-            click_id=self.click_id,
-            smart_url_id=self.smart_url_id,
-            clicked_at=ts,
-            method=self.method,
-            user_agent=self.user_agent,
-            ip_prefix=self.ip_prefix,
-            referer=self.referer,
-            hit_class=self.hit_class,
-            reasons=self.reasons,
-        )
+
+def click_batch(clicks: list[EdgeClick]) -> edge_pb2.ClickBatch:
+    """The column form: a handful of list comprehensions instead of a message per click."""
+    strings: dict[str, int] = {}
+
+    def indexes(values: list[str]) -> list[int]:
+        return [strings.setdefault(v, len(strings)) for v in values]
+
+    columns = edge_pb2.ClickColumns(
+        click_ids=b"".join([c.click_id for c in clicks]),
+        smart_url_ids=[c.smart_url_id for c in clicks],
+        clicked_at_us=[c.clicked_at_us for c in clicks],
+        method=indexes([c.method for c in clicks]),
+        user_agent=indexes([c.user_agent for c in clicks]),
+        ip_prefix=indexes([c.ip_prefix for c in clicks]),
+        referer=indexes([c.referer for c in clicks]),
+        hit_class=indexes([c.hit_class for c in clicks]),
+        reasons=indexes(["\n".join(c.reasons) for c in clicks]),
+    )
+    columns.strings.extend(strings)
+    return edge_pb2.ClickBatch(columns=columns)
 
 
 def _batch_bytes(clicks: list[EdgeClick]) -> bytes:
-    batch = edge_pb2.ClickBatch(clicks=[c.to_proto() for c in clicks])
-    return bytes(batch.SerializeToString())
+    return bytes(click_batch(clicks).SerializeToString())
 
 
 class ClickBuffer:
@@ -183,8 +188,9 @@ class ClickBuffer:
         if ack is grpc.aio.EOF or ack.batch_seq != self._seq:
             raise ConnectionError("click stream ended without acknowledgement")
         metrics.FLUSH_SECONDS.observe(time.perf_counter() - started)
-        self.acknowledged += len(batch.clicks)
-        metrics.ACKED.inc(len(batch.clicks))
+        count = len(batch.clicks) + len(batch.columns.smart_url_ids)
+        self.acknowledged += count
+        metrics.ACKED.inc(count)
 
     async def _live(self, call: grpc.aio.StreamStreamCall) -> None:
         while not (self._closing and not self._pending):
@@ -193,7 +199,7 @@ class ClickBuffer:
             if not self._pending:
                 continue
             batch = self._pending[: self._max_batch]
-            await self._send(call, edge_pb2.ClickBatch(clicks=[c.to_proto() for c in batch]))
+            await self._send(call, click_batch(batch))
             # Only now may the batch leave memory: it is committed.
             del self._pending[: len(batch)]
         await call.done_writing()
@@ -285,7 +291,7 @@ class ClickBuffer:
 
     def _update_oldest(self) -> None:
         metrics.BUFFERED.set(len(self._pending))
-        oldest = self._pending[0].clicked_at if self._pending else None
+        oldest = self._pending[0].clicked_at_us / 1e6 if self._pending else None
         metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
 
     async def _wait_for_batch(self) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -171,30 +170,80 @@ def resolved_link(link: model.ResolvedLink) -> edge_pb2.ResolvedLink:
     )
 
 
-def click(c: edge_pb2.Click) -> model.Click:
+def click_rows(batch: edge_pb2.ClickBatch) -> list[model.ClickRow]:
+    """Both forms of a batch as rows for the staging COPY (see model.ClickRow)."""
+    rows = [_row(c) for c in batch.clicks]
+    if batch.HasField("columns"):
+        rows += _column_rows(batch.columns)
+    return rows
+
+
+def _row(c: edge_pb2.Click) -> model.ClickRow:
     if len(c.click_id) != 16:
         raise InvalidArgument.field("clicks.click_id", "16 bytes of UUID required")
-    clicked_at = timestamp(c.clicked_at, True, "clicks.clicked_at")
-    assert clicked_at is not None
-    return model.Click(
-        click_id=uuid.UUID(bytes=c.click_id),
-        smart_url_id=c.smart_url_id,
-        clicked_at=clicked_at,
-        method=c.method,
-        user_agent=c.user_agent,
-        ip_prefix=c.ip_prefix or None,
-        referer=c.referer,
-        hit_class=hit_class(c),
-        reasons=tuple(c.reasons),
+    timestamp(c.clicked_at, True, "clicks.clicked_at")
+    hit_class = c.hit_class or ("bot" if c.method == "HEAD" else "human")
+    _check_classes({hit_class})
+    return (
+        c.click_id,
+        c.smart_url_id,
+        c.clicked_at.ToMicroseconds(),
+        c.method,
+        c.user_agent,
+        c.ip_prefix,
+        c.referer,
+        hit_class,
+        "\n".join(c.reasons),
     )
 
 
-def hit_class(c: edge_pb2.Click) -> model.HitClass:
-    if not c.hit_class:
-        return "bot" if c.method == "HEAD" else "human"
-    if c.hit_class not in model.HIT_CLASSES:
-        raise InvalidArgument.field("clicks.hit_class", f"unknown class {c.hit_class[:20]!r}")
-    return cast(model.HitClass, c.hit_class)
+def _column_rows(columns: edge_pb2.ClickColumns) -> list[model.ClickRow]:
+    count = len(columns.smart_url_ids)
+    strings = list(columns.strings)
+    indexed = (
+        columns.method,
+        columns.user_agent,
+        columns.ip_prefix,
+        columns.referer,
+        columns.hit_class,
+        columns.reasons,
+    )
+    if (
+        len(columns.click_ids) != 16 * count
+        or len(columns.clicked_at_us) != count
+        or any(len(column) != count for column in indexed)
+    ):
+        raise InvalidArgument.field("columns", "every column needs one entry per click")
+    if any(column and max(column) >= len(strings) for column in indexed):
+        raise InvalidArgument.field("columns.strings", "a string index is out of range")
+    ids = columns.click_ids
+    methods, agents, prefixes, referers, classes, reasons = (
+        [strings[i] for i in column] for column in indexed
+    )
+    _check_classes(set(classes))
+    latest = int(datetime.now(UTC).timestamp() * 1e6) + 86_400_000_000
+    if count and not (0 < min(columns.clicked_at_us) and max(columns.clicked_at_us) < latest):
+        raise InvalidArgument.field("columns.clicked_at_us", "not a time of today or before")
+    return list(
+        zip(
+            [ids[i : i + 16] for i in range(0, 16 * count, 16)],
+            columns.smart_url_ids,
+            columns.clicked_at_us,
+            methods,
+            agents,
+            prefixes,
+            referers,
+            classes,
+            reasons,
+            strict=True,
+        )
+    )
+
+
+def _check_classes(classes: set[str]) -> None:
+    unknown = classes - set(model.HIT_CLASSES)
+    if unknown:
+        raise InvalidArgument.field("clicks.hit_class", f"unknown class {min(unknown)[:20]!r}")
 
 
 def conversion(c: model.Conversion) -> conversions_pb2.Conversion:

@@ -35,7 +35,7 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[edge_pb2.ClickBatchAck]:
         async for batch in request_iterator:
-            result = await ingest_clicks(self.deps.db, [convert.click(c) for c in batch.clicks])
+            result = await ingest_clicks(self.deps.db, convert.click_rows(batch))
             CLICKS_STORED.inc(result.stored)
             CLICKS_DUPLICATE.inc(result.duplicates)
             yield edge_pb2.ClickBatchAck(

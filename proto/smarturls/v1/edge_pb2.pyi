@@ -89,12 +89,38 @@ class Click(_message.Message):
     def __init__(self, click_id: _Optional[bytes] = ..., smart_url_id: _Optional[int] = ..., clicked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., method: _Optional[str] = ..., user_agent: _Optional[str] = ..., ip_prefix: _Optional[str] = ..., referer: _Optional[str] = ..., hit_class: _Optional[str] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ClickBatch(_message.Message):
-    __slots__ = ("batch_seq", "clicks")
+    __slots__ = ("batch_seq", "clicks", "columns")
     BATCH_SEQ_FIELD_NUMBER: _ClassVar[int]
     CLICKS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     batch_seq: int
     clicks: _containers.RepeatedCompositeFieldContainer[Click]
-    def __init__(self, batch_seq: _Optional[int] = ..., clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ...) -> None: ...
+    columns: ClickColumns
+    def __init__(self, batch_seq: _Optional[int] = ..., clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., columns: _Optional[_Union[ClickColumns, _Mapping]] = ...) -> None: ...
+
+class ClickColumns(_message.Message):
+    __slots__ = ("click_ids", "smart_url_ids", "clicked_at_us", "strings", "method", "user_agent", "ip_prefix", "referer", "hit_class", "reasons")
+    CLICK_IDS_FIELD_NUMBER: _ClassVar[int]
+    SMART_URL_IDS_FIELD_NUMBER: _ClassVar[int]
+    CLICKED_AT_US_FIELD_NUMBER: _ClassVar[int]
+    STRINGS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    IP_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    REFERER_FIELD_NUMBER: _ClassVar[int]
+    HIT_CLASS_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    click_ids: bytes
+    smart_url_ids: _containers.RepeatedScalarFieldContainer[int]
+    clicked_at_us: _containers.RepeatedScalarFieldContainer[int]
+    strings: _containers.RepeatedScalarFieldContainer[str]
+    method: _containers.RepeatedScalarFieldContainer[int]
+    user_agent: _containers.RepeatedScalarFieldContainer[int]
+    ip_prefix: _containers.RepeatedScalarFieldContainer[int]
+    referer: _containers.RepeatedScalarFieldContainer[int]
+    hit_class: _containers.RepeatedScalarFieldContainer[int]
+    reasons: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, click_ids: _Optional[bytes] = ..., smart_url_ids: _Optional[_Iterable[int]] = ..., clicked_at_us: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., method: _Optional[_Iterable[int]] = ..., user_agent: _Optional[_Iterable[int]] = ..., ip_prefix: _Optional[_Iterable[int]] = ..., referer: _Optional[_Iterable[int]] = ..., hit_class: _Optional[_Iterable[int]] = ..., reasons: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ClickBatchAck(_message.Message):
     __slots__ = ("batch_seq", "stored", "duplicates")
