@@ -12,10 +12,6 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         max_size=max_size,
         # A stuck query must fail the RPC rather than hold a connection forever.
         command_timeout=30,
-        # asyncpg prepares every statement; PostgreSQL's generic plan for them is
-        # made once, often while the tables are still small, and then kept as
-        # they grow by orders of magnitude. Planning per execution costs far less.
-        server_settings={"plan_cache_mode": "force_custom_plan"},
     )
     assert pool is not None
     return pool
