@@ -207,6 +207,7 @@ class ClickBuffer:
     async def _replay(self, call: grpc.aio.StreamStreamCall) -> None:
         """Sends the spool oldest first; back to live once it is empty (not durable)."""
         while True:
+            self._update_oldest()
             if self._pending:
                 # Clicks that came in meanwhile queue up behind the spool, in order.
                 await self._spill()

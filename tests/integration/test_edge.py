@@ -7,6 +7,8 @@ import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import grpc
+import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
 
@@ -167,3 +169,45 @@ async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:
     assert await stack.stored_clicks() == 3
     perf = await stack.performance(account.account_id, template.template_id)
     assert (perf.clicks, perf.shares) == (3, 1)
+
+
+async def test_malformed_click_columns_are_invalid_argument(stack: Stack) -> None:
+    stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
+    broken = [
+        edge_pb2.ClickColumns(click_ids=b"x" * 16, smart_url_ids=[1]),  # other columns missing
+        edge_pb2.ClickColumns(
+            click_ids=b"x" * 16,
+            smart_url_ids=[1],
+            clicked_at_us=[1],
+            strings=["GET"],
+            method=[0],
+            user_agent=[5],
+            ip_prefix=[0],
+            referer=[0],
+            hit_class=[0],
+            reasons=[0],
+        ),
+        edge_pb2.ClickColumns(
+            click_ids=b"x" * 16,
+            smart_url_ids=[1],
+            clicked_at_us=[1],
+            strings=["robot"],
+            method=[0],
+            user_agent=[0],
+            ip_prefix=[0],
+            referer=[0],
+            hit_class=[0],
+            reasons=[0],
+        ),
+    ]
+    for columns in broken:
+
+        async def one() -> AsyncIterator[edge_pb2.ClickBatch]:
+            yield edge_pb2.ClickBatch(batch_seq=1, columns=columns)  # noqa: B023
+
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            async for _ in stub.IngestClicks(one()):
+                pass
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert caught.value.details().startswith(("columns", "clicks.hit_class"))
+    assert await stack.stored_clicks() == 0
