@@ -17,8 +17,11 @@ class PreviewCard:
     image_url: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CachedLink:
+    """Mutable only in `expires`, which the cache sets: one object per entry, no
+    (expiry, link) tuple around it, which is ~80 bytes a link at 500k links."""
+
     smart_url_id: int
     share_domain: str
     destination_head: str
@@ -27,6 +30,7 @@ class CachedLink:
     template_id: int
     template_version: int
     card: PreviewCard
+    expires: float = 0.0
 
     def destination_for(self, source: str) -> str:
         if self.append_source:
