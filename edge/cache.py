@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from aiocache import RedisCache
 from aiocache.serializers import BaseSerializer
+from google.protobuf.message import DecodeError
 
 from edge import metrics
 from edge.links import CachedLink
@@ -47,6 +48,9 @@ class LinkCache:
         self._negative_ttl = negative_ttl
         self._revoked: set[int] = set()
         self._template_versions: dict[int, int] = {}
+        # Set by the first invalidation message (the catch-up snapshot): until
+        # then revocations are unknown, and the shared Redis tier is not trusted.
+        self.synced = False
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -81,6 +85,7 @@ class LinkCache:
         )
 
     def invalidate(self, invalidation: edge_pb2.Invalidation) -> None:
+        self.synced = True
         self._revoked.update(invalidation.smart_url_ids)
         for template in invalidation.templates:
             known = self._template_versions.get(template.template_id, 0)
@@ -138,7 +143,14 @@ class RedisTier:
         metrics.HOT.cache["redis", "hit"] += 1
         if value == b"":
             return GONE
-        return edge_pb2.ResolvedLink.FromString(value)
+        try:
+            return edge_pb2.ResolvedLink.FromString(value)
+        except DecodeError:
+            self._hot_error()
+            return None
+
+    def _hot_error(self) -> None:
+        metrics.HOT.cache["redis", "error"] += 1
 
     async def put(self, token: str, link: edge_pb2.ResolvedLink | None) -> None:
         try:

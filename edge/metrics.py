@@ -86,6 +86,10 @@ OLDEST_UNACKED = Gauge(
     "Age of the oldest click held in memory and not yet acknowledged (0 when none)",
 )
 FLUSH_ERRORS = Counter("smarturls_edge_flush_errors_total", "Failed click-batch sends")
+SPOOL_ERRORS = Counter(
+    "smarturls_edge_spool_errors_total",
+    "Failed spool writes and corrupt spool records (disk full, unwritable volume, torn writes)",
+)
 INVALIDATIONS = Counter(
     "smarturls_edge_invalidations_total", "Invalidations received from the control plane"
 )

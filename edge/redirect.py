@@ -17,7 +17,7 @@ from edge import metrics, pages
 from edge.classify import PREVIEW, classify, client_facts
 from edge.links import CachedLink
 from edge.resolver import ControlUnavailable
-from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick
+from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick, SpoolUnavailable
 from signing.sources import mint_source
 from signing.tokens import TOKEN_LENGTH
 
@@ -114,7 +114,15 @@ class RedirectApp:
             verdict.reasons,
         )
         if runtime.clicks.durable:
-            await runtime.clicks.record_durably(click)
+            try:
+                await runtime.clicks.record_durably(click)
+            except SpoolUnavailable:
+                # Durable mode promises no answered click is lost: answer none.
+                _count("unavailable", verdict.hit_class)
+                await _answer(
+                    send, 503, [_HTML, _NO_STORE, (b"retry-after", b"5")], pages.UNAVAILABLE
+                )
+                return
         else:
             runtime.clicks.record(click)
 

@@ -51,6 +51,9 @@ class Resolver:
         return await asyncio.shield(pending)
 
     async def _fetch(self, token: str) -> CachedLink | None:
+        # Before the first snapshot (control plane away at start) Redis is still
+        # used: serving every cached link beats a 503 for all of them, at the
+        # risk of a link revoked within the cache TTL redirecting until then.
         if self._redis is not None:
             shared = await self._redis.get(token)
             if shared is GONE:

@@ -48,9 +48,16 @@ class Spool:
             _fsync_dir(self.directory)
         data = b"".join(_HEADER.pack(len(r)) + r for r in records)
         with open(self._current, "ab") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            size = f.tell()
+            try:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                # Never leave half a record for later appends to land behind.
+                f.truncate(size)
+                self._current = None
+                raise
 
     def seal(self) -> None:
         """The next append starts a new segment."""
@@ -77,6 +84,12 @@ class Spool:
             position = end
         cursor.offset += position
         return records
+
+    def set_aside(self, segment: Path) -> None:
+        """Renames a corrupt segment out of the replay (kept for inspection)."""
+        if segment == self._current:
+            self._current = None
+        segment.rename(segment.with_suffix(".corrupt"))
 
     def remove(self, segment: Path) -> None:
         if segment == self._current:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from edge import metrics
 from edge.spool import Cursor, Spool
@@ -29,6 +30,10 @@ MAX_REFERER = 512
 ACK_TIMEOUT = 10.0
 # Durable mode: how long a click may wait for its group's fsync.
 GROUP_INTERVAL = 0.002
+
+
+class SpoolUnavailable(Exception):
+    """Durable mode could not write the click to the spool: the request fails."""
 
 
 class EdgeClick(NamedTuple):
@@ -170,7 +175,7 @@ class ClickBuffer:
                 # InvalidStateError on write, and the sender must outlive it.
                 metrics.FLUSH_ERRORS.inc()
                 log.warning("click stream failed (%r); retrying in %.1fs", error, backoff)
-                await self._spill()
+                await self._spill()  # never raises: on failure the clicks stay in memory
                 if self._closing:
                     return
                 self._update_oldest()
@@ -223,7 +228,16 @@ class ClickBuffer:
             peek = Cursor(segment, self._cursor.offset)
             records = self._spool.read(peek)
             for record in records:
-                await self._send(call, edge_pb2.ClickBatch.FromString(record))
+                try:
+                    batch = edge_pb2.ClickBatch.FromString(record)
+                except DecodeError:
+                    # Corrupt (a torn write): keep the file for inspection and
+                    # go on with the next segment rather than retry it forever.
+                    log.error("corrupt spool record in %s; set aside", segment)
+                    metrics.SPOOL_ERRORS.inc()
+                    self._spool.set_aside(segment)
+                    break
+                await self._send(call, batch)
             self._cursor.offset = peek.offset
             if records:
                 continue
@@ -236,7 +250,10 @@ class ClickBuffer:
                     self._spool.seal()
                     continue
             if self._closing:
-                self._spool.remove(segment)
+                async with self._spool_lock:
+                    # Re-read under the lock: a group may have landed meanwhile.
+                    if not self._spool.read(Cursor(segment, self._cursor.offset)):
+                        self._spool.remove(segment)
                 continue
             await self._wait_for_spool()
 
@@ -257,8 +274,16 @@ class ClickBuffer:
             _batch_bytes(clicks[i : i + self._max_batch])
             for i in range(0, len(clicks), self._max_batch)
         ]
-        async with self._spool_lock:
-            await asyncio.to_thread(self._spool.append, records)
+        try:
+            async with self._spool_lock:
+                await asyncio.to_thread(self._spool.append, records)
+        except Exception as error:
+            # Back in front of what came in meanwhile: memory holds them until
+            # the control plane or the disk takes them.
+            self._pending[:0] = clicks
+            metrics.SPOOL_ERRORS.inc()
+            log.error("spool write failed, %d clicks kept in memory: %r", len(clicks), error)
+            return
         metrics.SPOOL_BYTES.set(self._spool.size_bytes())
 
     # -- durable mode ---------------------------------------------------------
@@ -280,9 +305,14 @@ class ClickBuffer:
             async with self._spool_lock:
                 await asyncio.to_thread(self._spool.append, records)
         except Exception as error:
+            # These requests fail (they were not answered yet); the next group
+            # is tried afresh, so one bad fsync does not hang every later click.
+            metrics.SPOOL_ERRORS.inc()
+            log.error("spool write failed, %d clicks refused: %r", len(clicks), error)
             if done is not None:
-                done.set_exception(error)
-            raise
+                done.set_exception(SpoolUnavailable(str(error)))
+                done.exception()  # retrieved here: waiters that went away must not warn
+            return
         if done is not None:
             done.set_result(None)
         metrics.SPOOL_BYTES.set(self._spool.size_bytes())

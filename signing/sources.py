@@ -59,6 +59,8 @@ def verify_source(keys: SigningKeys, source: str) -> ClickSource | None:
         raw = base64.urlsafe_b64decode(source[1:])
     except (binascii.Error, ValueError):
         return None
+    if base64.urlsafe_b64encode(raw).decode() != source[1:]:
+        return None  # "+" and "/" must not be a second spelling of the same source
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if len(payload) != _ID_BYTES + _CLICK_BYTES:
         return None

@@ -45,6 +45,9 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
     async def WatchInvalidations(
         self, request: edge_pb2.WatchInvalidationsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[edge_pb2.Invalidation]:
+        if not self.deps.hub.listening:
+            # Without LISTEN this replica would miss changes: let the edge retry.
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "invalidations not available yet")
         # Subscribe before reading the snapshot: a change committed in between
         # arrives twice rather than never.
         queue = self.deps.hub.watch()

@@ -21,17 +21,31 @@ class InvalidationHub:
         self._dsn = dsn
         self._conn: asyncpg.Connection | None = None
         self._watchers: set[asyncio.Queue[Invalidation | None]] = set()
+        self._listening = False
+        self._stopping = False
+        self._reconnect: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self._listen()
+
+    async def _listen(self) -> None:
         self._conn = await asyncpg.connect(self._dsn)
         await self._conn.add_listener(CHANNEL, self._on_notify)
         self._conn.add_termination_listener(self._on_lost)
+        self._listening = True
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
         self._disconnect_all()
         if self._conn is not None and not self._conn.is_closed():
             self._conn.remove_termination_listener(self._on_lost)
             await self._conn.close()
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
 
     def watch(self) -> asyncio.Queue[Invalidation | None]:
         """A queue of invalidations; None means "reconnect and catch up"."""
@@ -54,9 +68,24 @@ class InvalidationHub:
 
     def _on_lost(self, conn: object) -> None:
         # Notifications sent while we are not listening are lost: make every
-        # edge reconnect (to a replica that listens) and catch up.
+        # edge reconnect and catch up from the snapshot, and listen again.
         log.error("lost the LISTEN connection; disconnecting %d watchers", len(self._watchers))
+        self._listening = False
         self._disconnect_all()
+        if not self._stopping:
+            self._reconnect = asyncio.get_running_loop().create_task(self._relisten())
+
+    async def _relisten(self) -> None:
+        backoff = 0.1
+        while not self._stopping:
+            try:
+                await self._listen()
+                log.info("listening for invalidations again")
+                return
+            except Exception as error:
+                log.warning("LISTEN reconnect failed (%r); retrying in %.1fs", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     def _disconnect_all(self) -> None:
         for queue in list(self._watchers):

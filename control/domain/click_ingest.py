@@ -71,6 +71,18 @@ WITH staged AS (
 INSERT INTO click_ingested SELECT * FROM new
 """
 
+# The burst rule reads the clicks other transactions committed: two batches with
+# hits of one message, ingested at once (two edges, two replicas), would each
+# miss the other's. Batches touching the same messages take turns instead; the
+# sorted order keeps two of them from deadlocking.
+_LOCK_MESSAGES = """
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtextextended(u.account_id || ':' || u.message_id, 0) AS k
+      FROM click_staging c JOIN smart_urls u ON u.smart_url_id = c.smart_url_id
+      WHERE u.kind <> 'SHARED_REFERRAL'
+      ORDER BY k) keys
+"""
+
 # Several different links of one message opened within a couple of seconds:
 # a scanner following every link. Earlier hits of the burst, stored by previous
 # batches, are reclassified too.
@@ -124,6 +136,7 @@ async def ingest_clicks(db: asyncpg.Pool, clicks: Sequence[ClickRow]) -> IngestR
         await conn.execute(_STAGING)
         await conn.copy_records_to_table("click_staging", records=clicks)
         await conn.execute("ANALYZE click_staging")
+        await conn.execute(_LOCK_MESSAGES)
         status = await conn.execute(_MOVE)
         stored = int(status.rsplit(" ", 1)[1])
         if stored:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from control.domain.errors import InvalidArgument
 
@@ -64,8 +64,19 @@ def share_domain(value: str) -> str:
     return domain
 
 
+# Everything URL syntax allows stays as it is; other characters (IRIs) are
+# percent-encoded as UTF-8, so the Location header is plain ASCII.
+_URL_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
+
+
 def destination_url(field_name: str, value: str) -> str:
     value = text(field_name, value.strip(), MAX_URL)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise InvalidArgument.field(field_name, "must not contain control characters")
+    if not value.isascii():
+        if not (urlsplit(value).hostname or "").isascii():
+            raise InvalidArgument.field(field_name, "write the host name in its punycode form")
+        value = quote(value, safe=_URL_SAFE)
     try:
         parts = urlsplit(value)
         scheme, host = parts.scheme, parts.hostname

@@ -134,3 +134,36 @@ async def test_redis_tier_lets_a_new_edge_start_warm(stack: Stack, redis_url: st
     # Without the shared tier the same situation is a 503.
     third = await stack.start_edge()
     assert (await stack.click(url, edge_url=third.url)).status_code == 503
+
+
+async def test_invalidations_survive_a_lost_listen_connection(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    assert (await stack.click(url)).status_code == 302
+    # PostgreSQL drops the control plane's LISTEN connection (restart, failover...).
+    killed = await stack.db.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+    )
+    assert killed == 1
+
+    async def listening_again() -> bool:
+        return stack.deps.hub.listening
+
+    await eventually(listening_again)
+    await asyncio.sleep(0.5)  # the edge reconnects its watch (backoff) and catches up
+    changed = templates_pb2.TemplateLink()
+    changed.CopyFrom(LINK)
+    changed.destination_url = "https://shop.example/after-failover"
+    await stack.templates.UpdateTemplateLink(
+        templates_pb2.UpdateTemplateLinkRequest(
+            account_id=account.account_id, template_id=template.template_id, link=changed
+        )
+    )
+
+    async def follows() -> bool:
+        location = (await stack.click(url)).headers["location"]
+        return bool(location == "https://shop.example/after-failover")
+
+    await eventually(follows, timeout=10)

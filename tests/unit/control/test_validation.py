@@ -32,3 +32,13 @@ def test_good_values_pass_through() -> None:
     assert validation.destination_url("u", " https://shop.example/x?y=1 ") == (
         "https://shop.example/x?y=1"
     )
+
+
+def test_iris_are_percent_encoded_and_control_characters_refused() -> None:
+    assert validation.destination_url("u", "https://shop.example/café?x=€") == (
+        "https://shop.example/caf%C3%A9?x=%E2%82%AC"
+    )
+    with pytest.raises(InvalidArgument):
+        validation.destination_url("u", "https://shop.example/\x01")
+    with pytest.raises(InvalidArgument):
+        validation.destination_url("u", "https://bücher.example/")

@@ -30,3 +30,11 @@ def test_tampered_sources_are_rejected() -> None:
 def test_non_ascii_sources_are_rejected_not_raised() -> None:
     source = mint_source(KEYS, 99, uuid.uuid4().bytes)
     assert verify_source(KEYS, source[:-2] + "éé") is None
+
+
+def test_a_source_has_exactly_one_spelling() -> None:
+    source = mint_source(KEYS, 99, uuid.uuid4().bytes)
+    other = source[0] + source[1:].replace("-", "+").replace("_", "/")
+    if other != source:
+        assert verify_source(KEYS, other) is None
+    assert verify_source(KEYS, source[0] + "+" * 36) is None
