@@ -265,11 +265,8 @@ class ClickBuffer:
         except TimeoutError:
             pass
 
-    async def _spill(self) -> None:
-        """Moves what memory holds to the spool (fsync'd), in batch-sized records."""
-        if not self._pending:
-            return
-        clicks, self._pending = self._pending, []
+    async def _write(self, clicks: list[EdgeClick]) -> None:
+        """Appends clicks to the spool in batch-sized records, fsync'd; raises on failure."""
         records = [
             _batch_bytes(clicks[i : i + self._max_batch])
             for i in range(0, len(clicks), self._max_batch)
@@ -277,14 +274,23 @@ class ClickBuffer:
         try:
             async with self._spool_lock:
                 await asyncio.to_thread(self._spool.append, records)
+        except Exception:
+            metrics.SPOOL_ERRORS.inc()
+            raise
+        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
+
+    async def _spill(self) -> None:
+        """Moves what memory holds to the spool. Never raises."""
+        if not self._pending:
+            return
+        clicks, self._pending = self._pending, []
+        try:
+            await self._write(clicks)
         except Exception as error:
             # Back in front of what came in meanwhile: memory holds them until
             # the control plane or the disk takes them.
             self._pending[:0] = clicks
-            metrics.SPOOL_ERRORS.inc()
             log.error("spool write failed, %d clicks kept in memory: %r", len(clicks), error)
-            return
-        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
 
     # -- durable mode ---------------------------------------------------------
 
@@ -297,17 +303,11 @@ class ClickBuffer:
     async def _commit_group(self) -> None:
         clicks, done = self._group, self._group_done
         self._group, self._group_done = [], None
-        records = [
-            _batch_bytes(clicks[i : i + self._max_batch])
-            for i in range(0, len(clicks), self._max_batch)
-        ]
         try:
-            async with self._spool_lock:
-                await asyncio.to_thread(self._spool.append, records)
+            await self._write(clicks)
         except Exception as error:
             # These requests fail (they were not answered yet); the next group
             # is tried afresh, so one bad fsync does not hang every later click.
-            metrics.SPOOL_ERRORS.inc()
             log.error("spool write failed, %d clicks refused: %r", len(clicks), error)
             if done is not None:
                 done.set_exception(SpoolUnavailable(str(error)))
@@ -315,7 +315,6 @@ class ClickBuffer:
             return
         if done is not None:
             done.set_result(None)
-        metrics.SPOOL_BYTES.set(self._spool.size_bytes())
         self._wake.set()
 
     # -- helpers --------------------------------------------------------------
