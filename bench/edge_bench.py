@@ -326,7 +326,7 @@ async def cache_costs() -> dict[str, float]:
     card = PreviewCard("", "", "")
     for k in keys:
         ttl_cache[k] = k
-        ours.put(k, CachedLink(1, "d", "h", "", False, 1, 1, card))
+        ours.put(k, CachedLink(1, "d", b"h", b"", False, 1, 1, card))
     t = time.perf_counter()
     for i in range(n):
         ttl_cache.get(keys[i % 1000])

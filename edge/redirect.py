@@ -133,9 +133,9 @@ class RedirectApp:
             _count("preview", verdict.hit_class)
             await _answer(send, 200, [_HTML, _NO_STORE], body)
         else:
-            source = mint_source(runtime.keys, link.smart_url_id, click_id.bytes)
+            source = mint_source(runtime.keys, link.smart_url_id, click_id.bytes).encode()
             headers = [
-                (b"location", link.destination_for(source).encode("latin-1")),
+                (b"location", link.destination_for(source)),
                 # 302 + no-store: a cached redirect would be a click nobody sees.
                 _NO_STORE,
             ]
@@ -144,7 +144,7 @@ class RedirectApp:
                     (
                         b"set-cookie",
                         b"mbsy_source="
-                        + source.encode()
+                        + source
                         + b"; Max-Age=2592000; Path=/; Secure; SameSite=Lax",
                     )
                 )

@@ -8,7 +8,9 @@ CARD = PreviewCard("", "", "")
 
 
 def link(smart_url_id: int, version: int = 1) -> CachedLink:
-    return CachedLink(smart_url_id, "d.example", "https://x.example/", "", False, 7, version, CARD)
+    return CachedLink(
+        smart_url_id, "d.example", b"https://x.example/", b"", False, 7, version, CARD
+    )
 
 
 def test_bounded_by_entry_count_oldest_first() -> None:
