@@ -287,7 +287,8 @@ async def revoke_message(db: asyncpg.Pool, account_id: int, message_id: str) -> 
     validation.external_id("message_id", message_id)
     async with db.acquire() as conn, conn.transaction():
         internal_id = await conn.fetchval(
-            "SELECT message_id FROM messages WHERE account_id = $1 AND external_message_id = $2",
+            "UPDATE messages SET revoked_at = coalesce(revoked_at, now())"
+            " WHERE account_id = $1 AND external_message_id = $2 RETURNING message_id",
             account_id,
             message_id,
         )

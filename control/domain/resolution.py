@@ -25,7 +25,7 @@ JOIN messages m ON m.account_id = s.account_id AND m.message_id = s.message_id
 JOIN templates t ON t.account_id = s.account_id AND t.template_id = s.template_id
 JOIN template_links l
   ON l.account_id = s.account_id AND l.template_id = s.template_id AND l.name = s.link_name
-WHERE s.smart_url_id = $1 AND s.revoked_at IS NULL
+WHERE s.smart_url_id = $1 AND s.revoked_at IS NULL AND m.revoked_at IS NULL
 """
 
 

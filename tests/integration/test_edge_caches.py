@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
@@ -167,3 +168,25 @@ async def test_invalidations_survive_a_lost_listen_connection(stack: Stack) -> N
         return bool(location == "https://shop.example/after-failover")
 
     await eventually(follows, timeout=10)
+
+
+async def test_a_revoked_messages_shared_links_stop_too(stack: Stack) -> None:
+    account = await stack.account()
+    share = templates_pb2.TemplateLink(
+        name="wa",
+        kind=common_pb2.LINK_KIND_SHARE,
+        network=common_pb2.SHARE_NETWORK_WHATSAPP,
+        destination_url="https://shop.example/",
+    )
+    template = await stack.template(account.account_id, common_pb2.GOAL_ADVOCATE_SHARE, [share])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["wa"]
+    location = (await stack.click(url)).headers["location"]
+    friend_url = parse_qs(urlsplit(location).query)["text"][0]  # no share text: the URL alone
+    assert (await stack.click(friend_url)).status_code == 302
+    await stack.minting.RevokeMessage(
+        minting_pb2.RevokeMessageRequest(account_id=account.account_id, message_id="m-1")
+    )
+    # A fresh edge, nothing cached: both links answer from the database's view.
+    fresh = await stack.start_edge()
+    assert (await stack.click(url, edge_url=fresh.url)).status_code == 404
+    assert (await stack.click(friend_url, edge_url=fresh.url)).status_code == 404

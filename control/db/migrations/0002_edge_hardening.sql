@@ -12,6 +12,9 @@ ALTER TABLE templates
 CREATE INDEX templates_updated ON templates (updated_at);
 
 ALTER TABLE smart_urls ADD COLUMN revoked_at timestamptz;
+-- Also on the message: a share's referral link minted while the message is
+-- being revoked must not outlive it (resolution checks both).
+ALTER TABLE messages ADD COLUMN revoked_at timestamptz;
 CREATE INDEX smart_urls_revoked ON smart_urls (revoked_at) WHERE revoked_at IS NOT NULL;
 
 -- Every hit is kept with its class and the reasons, so it can be reclassified;
