@@ -97,10 +97,6 @@ class Verdict:
     hit_class: str
     reasons: tuple[str, ...]
 
-    @property
-    def is_human(self) -> bool:
-        return self.hit_class == HUMAN
-
 
 def _name(match: re.Match[str], patterns: tuple[tuple[str, str], ...]) -> str:
     index = int(str(match.lastgroup).rsplit("_", 1)[1])
