@@ -27,10 +27,9 @@ import asyncpg
 import grpc
 import httpx
 
+from devstack.demo import smart_url_account
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
-    accounts_pb2,
-    accounts_pb2_grpc,
     common_pb2,
     minting_pb2,
     minting_pb2_grpc,
@@ -126,16 +125,7 @@ async def wait_http(url: str) -> None:
 
 async def seed(channel: grpc.aio.Channel, count: int, prefix: str) -> list[str]:
     """Mints `count` messages of one referral link each; returns the token paths."""
-    accounts = accounts_pb2_grpc.AccountServiceStub(channel)
-    account = await accounts.CreateAccount(accounts_pb2.CreateAccountRequest(name="bench"))
-    await accounts.SetSmartUrlsEnabled(
-        accounts_pb2.SetSmartUrlsEnabledRequest(account_id=account.account_id, enabled=True)
-    )
-    await accounts.SetShareDomain(
-        accounts_pb2.SetShareDomainRequest(
-            account_id=account.account_id, share_domain=f"{prefix}.{DOMAIN}"
-        )
-    )
+    account = await smart_url_account(channel, "bench", f"{prefix}.{DOMAIN}")
     template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
         templates_pb2.CreateTemplateRequest(
             account_id=account.account_id,

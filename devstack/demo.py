@@ -71,19 +71,26 @@ TEMPLATES = [
 ]
 
 
+async def smart_url_account(
+    channel: grpc.aio.Channel, name: str, share_domain: str
+) -> accounts_pb2.Account:
+    """A new account ready to mint: Smart URLs on, share domain set (what support does)."""
+    accounts = accounts_pb2_grpc.AccountServiceStub(channel)
+    account = await accounts.CreateAccount(accounts_pb2.CreateAccountRequest(name=name))
+    await accounts.SetSmartUrlsEnabled(
+        accounts_pb2.SetSmartUrlsEnabledRequest(account_id=account.account_id, enabled=True)
+    )
+    return await accounts.SetShareDomain(
+        accounts_pb2.SetShareDomainRequest(account_id=account.account_id, share_domain=share_domain)
+    )
+
+
 async def ensure_demo(channel: grpc.aio.Channel, state_file: Path) -> dict[str, object]:
     """Creates the demo account and templates once; later runs reuse them."""
     if state_file.exists():
         return dict(json.loads(state_file.read_text()))
-    accounts = accounts_pb2_grpc.AccountServiceStub(channel)
     templates = templates_pb2_grpc.TemplateServiceStub(channel)
-    account = await accounts.CreateAccount(accounts_pb2.CreateAccountRequest(name="Acme (demo)"))
-    await accounts.SetSmartUrlsEnabled(
-        accounts_pb2.SetSmartUrlsEnabledRequest(account_id=account.account_id, enabled=True)
-    )
-    await accounts.SetShareDomain(
-        accounts_pb2.SetShareDomainRequest(account_id=account.account_id, share_domain=SHARE_DOMAIN)
-    )
+    account = await smart_url_account(channel, "Acme (demo)", SHARE_DOMAIN)
     template_ids = []
     for request in TEMPLATES:
         request.account_id = account.account_id

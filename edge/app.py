@@ -96,7 +96,6 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
                 durable=settings.durable_clicks,
             )
             runtime = EdgeRuntime(settings.signing_keys, cache, resolver, clicks)
-            app.state.runtime = runtime
             clicks.start()
             # Everything cached may be up to cache_ttl old: catch up on that much.
             lookback = int(settings.cache_ttl) + 60
@@ -122,5 +121,4 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
         lifespan=lifespan,
     )
     redirect_app = RedirectApp(starlette)
-    redirect_app.state = starlette.state  # type: ignore[attr-defined]
     return redirect_app

@@ -53,7 +53,7 @@ async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack)
         assert response.status_code == 404, bad
         assert "Link not found" in response.text
     assert cache_misses() == before
-    assert stack.edges[0].app.state.runtime.clicks.depth == 0  # nothing recorded, nothing to flush
+    assert stack.edges[0].app.runtime.clicks.depth == 0  # nothing recorded, nothing to flush
 
 
 async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:
@@ -112,7 +112,7 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     assert unavailable.headers["retry-after"]
     await asyncio.sleep(0.3)
     assert await stack.stored_clicks() == 1
-    buffer = stack.edges[0].app.state.runtime.clicks
+    buffer = stack.edges[0].app.runtime.clicks
     # The failed send moved them from memory to the spool on disk.
     assert buffer.depth == 0 and buffer.spooled_bytes > 0
 
