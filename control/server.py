@@ -26,6 +26,7 @@ from control.db.embedded import EmbeddedPostgres
 from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
+from control.domain.partitions import ClickPartitions
 from control.settings import ControlSettings
 from smarturls.v1 import (
     accounts_pb2_grpc,
@@ -111,13 +112,28 @@ async def database(settings: ControlSettings) -> AsyncIterator[tuple[asyncpg.Poo
             await asyncio.to_thread(embedded.stop)
 
 
+async def maintain_partitions(pool: asyncpg.Pool, partitions: ClickPartitions) -> None:
+    """Keeps click partitions a few weeks ahead and drops those past retention."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await partitions.maintain(conn)
+        except (OSError, asyncpg.PostgresError):
+            log.exception("click partition maintenance failed; retrying in a minute")
+            await asyncio.sleep(60)
+            continue
+        await asyncio.sleep(3600)
+
+
 async def serve(settings: ControlSettings) -> None:
     async with database(settings) as (pool, dsn):
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         hub = InvalidationHub(dsn)
         await hub.start()
-        deps = Deps(db=pool, keys=settings.signing_keys, hub=hub)
+        partitions = ClickPartitions(settings.click_retention_days)
+        deps = Deps(db=pool, keys=settings.signing_keys, hub=hub, partitions=partitions)
+        maintenance = asyncio.create_task(maintain_partitions(pool, partitions))
         running = await start_grpc(deps, settings.grpc_listen)
         log.info("control plane serving gRPC on port %d", running.port)
         stop = asyncio.Event()
@@ -126,5 +142,6 @@ async def serve(settings: ControlSettings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("stopping: %.1fs grace for calls in flight", settings.shutdown_grace)
+        maintenance.cancel()
         await hub.stop()
         await stop_grpc(running, settings.shutdown_grace)

@@ -25,6 +25,9 @@ class ControlSettings:
     signing_keys: SigningKeys
     # Seconds in-flight RPCs get to finish on SIGTERM.
     shutdown_grace: float
+    # Days raw clicks are kept (whole weekly partitions are dropped after); 0 keeps
+    # them forever. Rollups are kept regardless.
+    click_retention_days: int = 400
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ControlSettings:
@@ -40,4 +43,5 @@ class ControlSettings:
             metrics_addr=env.get("SMARTURLS_CONTROL_METRICS_ADDR", "127.0.0.1"),
             signing_keys=SigningKeys.parse(keys),
             shutdown_grace=float(env.get("SMARTURLS_SHUTDOWN_GRACE", "5")),
+            click_retention_days=int(env.get("SMARTURLS_CLICK_RETENTION_DAYS", "400")),
         )

@@ -70,3 +70,14 @@ def verify_source(keys: SigningKeys, source: str) -> ClickSource | None:
         smart_url_id=int.from_bytes(payload[:_ID_BYTES], "big"),
         click_id=uuid.UUID(bytes=payload[_ID_BYTES:]),
     )
+
+
+_SOURCE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def looks_like_source(source: str) -> bool:
+    """Has the shape of a source we mint (whether or not its MAC is good).
+
+    Anything else in mbsy_source is a value from before Smart URLs (Ambassador's
+    plain mbsy_source values such as "whatsapp" or a campaign name)."""
+    return len(source) == SOURCE_LENGTH and set(source) <= _SOURCE_ALPHABET

@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.domain import model, validation
+from control.domain.dashboard import BucketSize, SortBy
 from control.domain.errors import InvalidArgument
 from smarturls.v1 import (
     accounts_pb2,
@@ -125,6 +126,7 @@ def template(t: model.Template) -> templates_pb2.Template:
         ],
         created_at=to_timestamp(t.created_at),
         version=t.version,
+        attribution_window_seconds=t.attribution_window_seconds,
     )
 
 
@@ -264,27 +266,123 @@ def conversion(c: model.Conversion) -> conversions_pb2.Conversion:
         currency=c.currency,
         occurred_at=to_timestamp(c.occurred_at),
         replayed=c.replayed,
+        customer_id=c.customer_id,
+        cancelled_at=to_timestamp(c.cancelled_at) if c.cancelled_at else None,
+        refunded_minor=c.refunded_minor,
+        counted=c.counted,
     )
 
 
+def conversion_kind(value: int, field: str = "kind") -> model.ConversionKind | None:
+    return enum_name(conversions_pb2.ConversionKind, "CONVERSION_KIND_", value, field)  # type: ignore[return-value]
+
+
+def sort_by(value: int) -> SortBy | None:
+    return enum_name(dashboard_pb2.SortBy, "SORT_BY_", value, "sort_by")  # type: ignore[return-value]
+
+
+def bucket(value: int) -> BucketSize:
+    name = enum_name(dashboard_pb2.Bucket, "BUCKET_", value, "bucket")
+    return "HOUR" if name == "HOUR" else "DAY"
+
+
+def _revenue(revenue: dict[str, int]) -> list[dashboard_pb2.Revenue]:
+    return [
+        dashboard_pb2.Revenue(currency=cur, amount_minor=amount)
+        for cur, amount in sorted(revenue.items())
+    ]
+
+
 def performance(p: model.TemplatePerformance) -> dashboard_pb2.TemplatePerformance:
+    f = p.figures
+    counted = dashboard_pb2.TimeRange(to=to_timestamp(p.until))
+    getattr(counted, "from").CopyFrom(to_timestamp(p.since))
+    periods = []
+    for period in p.goal_periods:
+        message = dashboard_pb2.GoalPeriod(
+            goal=enum_value(common_pb2.Goal, "GOAL_", period.goal),
+            to=to_timestamp(period.until),
+            conversions=period.conversions,
+        )
+        getattr(message, "from").CopyFrom(to_timestamp(period.since))
+        periods.append(message)
     return dashboard_pb2.TemplatePerformance(
         template_id=p.template_id,
         name=p.name,
         channel=enum_value(common_pb2.Channel, "CHANNEL_", p.channel),
         goal=enum_value(common_pb2.Goal, "GOAL_", p.goal),
-        messages_sent=p.messages_sent,
-        clicks=p.clicks,
-        unique_clickers=p.unique_clickers,
-        friend_clicks=p.friend_clicks,
+        messages_sent=f.messages_sent,
+        clicks=f.clicks,
+        unique_clickers=f.unique_clickers,
+        friend_clicks=f.friend_clicks,
         conversions=p.conversions,
         conversion_rate=p.conversion_rate,
-        shares=p.shares,
-        signups=p.signups,
-        orders=p.orders,
-        revenue=[
-            dashboard_pb2.Revenue(currency=cur, amount_minor=amount)
-            for cur, amount in sorted(p.revenue.items())
+        conversion_rate_per_clicker=p.conversion_rate_per_clicker,
+        shares=f.shares,
+        unique_sharers=f.unique_sharers,
+        signups=f.signups,
+        unique_signups=f.unique_signups,
+        orders=f.orders,
+        unique_buyers=f.unique_buyers,
+        revenue=_revenue(f.revenue),
+        non_human_hits=f.non_human_hits,
+        goal_periods=periods,
+        counted_range=counted,
+    )
+
+
+def time_series(
+    template_id: int, goal: model.Goal | None, size: BucketSize, points: list[model.TimeSeriesPoint]
+) -> dashboard_pb2.TemplateTimeSeries:
+    return dashboard_pb2.TemplateTimeSeries(
+        template_id=template_id,
+        goal=enum_value(common_pb2.Goal, "GOAL_", goal),
+        bucket=enum_value(dashboard_pb2.Bucket, "BUCKET_", size),
+        points=[
+            dashboard_pb2.TimeSeriesPoint(
+                start=to_timestamp(point.start),
+                messages_sent=point.figures.messages_sent,
+                clicks=point.figures.clicks,
+                unique_clickers=point.figures.unique_clickers,
+                conversions=point.figures.goal_metric(goal),
+                shares=point.figures.shares,
+                signups=point.figures.signups,
+                orders=point.figures.orders,
+                revenue=_revenue(point.figures.revenue),
+                non_human_hits=sum(point.figures.non_human_hits.values()),
+            )
+            for point in points
         ],
-        non_human_hits=p.non_human_hits,
+    )
+
+
+def _click_facts(c: model.ClickFacts | None) -> dashboard_pb2.ClickFacts | None:
+    if c is None:
+        return None
+    return dashboard_pb2.ClickFacts(
+        click_id=c.click_id.bytes,
+        stored=c.stored,
+        clicked_at=to_timestamp(c.clicked_at) if c.clicked_at else None,
+        hit_class=c.hit_class or "",
+        reasons=list(c.reasons),
+        smart_url_id=c.smart_url_id,
+        link_kind=enum_value(common_pb2.LinkKind, "LINK_KIND_", c.link_kind),
+        link_name=c.link_name,
+    )
+
+
+def explanation(e: model.ConversionExplanation) -> dashboard_pb2.ConversionExplanation:
+    return dashboard_pb2.ConversionExplanation(
+        conversion=conversion(e.conversion),
+        summary=e.summary,
+        click=_click_facts(e.click),
+        share_click=_click_facts(e.share_click),
+        message_id=e.message_id,
+        sent_at=to_timestamp(e.sent_at) if e.sent_at else None,
+        advocate_shortcode=e.advocate_shortcode,
+        template_id=e.template_id,
+        template_name=e.template_name,
+        goal_at_occurrence=enum_value(common_pb2.Goal, "GOAL_", e.goal_at_occurrence),
+        attribution_window_seconds=e.window_seconds,
+        window_ends_at=to_timestamp(e.window_ends_at) if e.window_ends_at else None,
     )

@@ -6,7 +6,8 @@ import grpc
 
 from control.api import convert
 from control.api.deps import Deps
-from control.domain.dashboard import template_performance
+from control.domain.dashboard import template_performance, template_time_series
+from control.domain.explain import explain_conversion
 from smarturls.v1 import dashboard_pb2, dashboard_pb2_grpc
 
 
@@ -48,7 +49,34 @@ class DashboardServicer(dashboard_pb2_grpc.DashboardServiceServicer):
             since,
             until,
             channel=convert.channel(request.channel),
+            sort_by=convert.sort_by(request.sort_by),
+            descending=request.descending,
         )
         return dashboard_pb2.ListTemplatePerformanceResponse(
             templates=[convert.performance(r) for r in rows]
         )
+
+    async def GetTemplateTimeSeries(
+        self,
+        request: dashboard_pb2.GetTemplateTimeSeriesRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> dashboard_pb2.TemplateTimeSeries:
+        since, until = _range(request.range)
+        size = convert.bucket(request.bucket)
+        goal, points = await template_time_series(
+            self.deps.db, request.account_id, request.template_id or -1, since, until, size
+        )
+        return convert.time_series(request.template_id, goal, size, points)
+
+    async def ExplainConversion(
+        self,
+        request: dashboard_pb2.ExplainConversionRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> dashboard_pb2.ConversionExplanation:
+        explanation = await explain_conversion(
+            self.deps.db,
+            request.account_id,
+            convert.conversion_kind(request.kind),
+            request.external_id,
+        )
+        return convert.explanation(explanation)

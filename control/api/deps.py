@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from control.db.listener import InvalidationHub
+from control.domain.partitions import ClickPartitions
 from signing.keys import SigningKeys
 
 
@@ -15,3 +16,5 @@ class Deps:
     db: asyncpg.Pool
     keys: SigningKeys
     hub: InvalidationHub
+    # Which click partitions exist, and the retention period (0 keeps clicks forever).
+    partitions: ClickPartitions = field(default_factory=lambda: ClickPartitions(0))

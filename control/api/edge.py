@@ -35,7 +35,9 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[edge_pb2.ClickBatchAck]:
         async for batch in request_iterator:
-            result = await ingest_clicks(self.deps.db, convert.click_rows(batch))
+            result = await ingest_clicks(
+                self.deps.db, self.deps.partitions, convert.click_rows(batch)
+            )
             CLICKS_STORED.inc(result.stored)
             CLICKS_DUPLICATE.inc(result.duplicates)
             yield edge_pb2.ClickBatchAck(

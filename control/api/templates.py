@@ -22,6 +22,7 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             convert.channel(request.channel),
             convert.goal(request.goal),
             convert.template_links(request.links),
+            request.attribution_window_seconds,
         )
         return convert.template(template)
 
@@ -47,5 +48,18 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     ) -> templates_pb2.Template:
         template = await templates.set_template_goal(
             self.deps.db, request.account_id, request.template_id, convert.goal(request.goal)
+        )
+        return convert.template(template)
+
+    async def SetAttributionWindow(
+        self,
+        request: templates_pb2.SetAttributionWindowRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> templates_pb2.Template:
+        template = await templates.set_attribution_window(
+            self.deps.db,
+            request.account_id,
+            request.template_id,
+            request.attribution_window_seconds,
         )
         return convert.template(template)

@@ -6,6 +6,11 @@ acknowledgement is stored once. The edge classified each hit by what it could
 see (user agent, method, address); here the rules that need the message are
 added (see hit_rules), and a human tap on a share button becomes a share.
 
+The same transaction keeps the hourly rollups current (rollups.py): traffic
+by increments, unique clickers through messages.first_click_at, and the
+outcome hours of any conversion the batch makes or unmakes (a share, or an
+order whose click turns out to be a scanner's) by recomputation.
+
 The staging tables are ANALYZEd after they are filled: autovacuum never looks
 at temporary tables, and without statistics the planner joins a batch of a few
 thousand rows to clicks and smart_urls with full scans instead of index probes.
@@ -15,11 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 
+from control.domain.attribution import SHARE_PERSON, WINDOW_SQL
 from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
 from control.domain.model import ClickRow
+from control.domain.partitions import ClickPartitions
+from control.domain.retry import retry_deadlocks
+from control.domain.rollups import refresh_outcomes
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS click_staging (
@@ -27,8 +37,12 @@ CREATE TEMP TABLE IF NOT EXISTS click_staging (
     user_agent text, ip_prefix text, referer text, hit_class text, reasons text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS click_ingested (
-    click_id uuid, account_id bigint, message_id bigint, smart_url_id bigint,
-    clicked_at timestamptz, kind text, hit_class text
+    click_id uuid, account_id bigint, message_id bigint, template_id bigint,
+    smart_url_id bigint, clicked_at timestamptz, kind text, hit_class text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS click_flipped (
+    click_id uuid, account_id bigint, message_id bigint, template_id bigint,
+    clicked_at timestamptz, kind text, old_class text
 ) ON COMMIT DELETE ROWS;
 """
 
@@ -65,8 +79,9 @@ WITH staged AS (
                || floor(extract(epoch FROM clicked_at - sent_at))::int || 's')
                ELSE reasons END
     FROM classified
-    ON CONFLICT (click_id) DO NOTHING
-    RETURNING click_id, account_id, message_id, smart_url_id, clicked_at, kind, hit_class
+    ON CONFLICT (click_id, clicked_at) DO NOTHING
+    RETURNING click_id, account_id, message_id, template_id, smart_url_id, clicked_at, kind,
+              hit_class
 )
 INSERT INTO click_ingested SELECT * FROM new
 """
@@ -74,21 +89,23 @@ INSERT INTO click_ingested SELECT * FROM new
 # The burst rule reads the clicks other transactions committed: two batches with
 # hits of one message, ingested at once (two edges, two replicas), would each
 # miss the other's. Batches touching the same messages take turns instead; the
-# sorted order keeps two of them from deadlocking.
+# sorted order keeps two of them from deadlocking. Friends' clicks lock their
+# message too: they may unmake an order attributed to it. The key is the one
+# rollups.lock_messages takes.
 _LOCK_MESSAGES = """
 SELECT pg_advisory_xact_lock(k)
 FROM (SELECT DISTINCT hashtextextended(u.account_id || ':' || u.message_id, 0) AS k
       FROM click_staging c JOIN smart_urls u ON u.smart_url_id = c.smart_url_id
-      WHERE u.kind <> 'SHARED_REFERRAL'
       ORDER BY k) keys
 """
 
 # Several different links of one message opened within a couple of seconds:
 # a scanner following every link. Earlier hits of the burst, stored by previous
-# batches, are reclassified too.
+# batches, are reclassified too; the ones that were human are noted, for the
+# rollups.
 _BURST = f"""
 WITH pairs AS (
-    SELECT n.click_id AS a, o.click_id AS b
+    SELECT n.click_id AS a, n.clicked_at AS a_at, o.click_id AS b, o.clicked_at AS b_at
     FROM click_ingested n JOIN clicks o
       ON o.account_id = n.account_id AND o.message_id = n.message_id
      AND o.clicked_at BETWEEN n.clicked_at - interval '{BURST_SECONDS} seconds'
@@ -96,30 +113,125 @@ WITH pairs AS (
      AND o.smart_url_id <> n.smart_url_id AND o.kind <> 'SHARED_REFERRAL'
     WHERE n.kind <> 'SHARED_REFERRAL'
 ), burst AS (
-    SELECT a AS click_id FROM pairs UNION SELECT b FROM pairs
+    SELECT a AS click_id, a_at AS clicked_at FROM pairs
+    UNION SELECT b, b_at FROM pairs
+), flipped AS (
+    UPDATE clicks c
+    SET hit_class = CASE WHEN c.hit_class = 'human' THEN 'scanner' ELSE c.hit_class END,
+        reasons = c.reasons || ARRAY['burst']
+    FROM burst JOIN clicks old
+      ON old.click_id = burst.click_id AND old.clicked_at = burst.clicked_at
+    WHERE c.click_id = burst.click_id AND c.clicked_at = burst.clicked_at
+      AND NOT 'burst' = ANY (c.reasons)
+    RETURNING c.click_id, c.account_id, c.message_id, c.template_id, c.clicked_at, c.kind,
+              old.hit_class
 )
-UPDATE clicks c
-SET hit_class = CASE WHEN c.hit_class = 'human' THEN 'scanner' ELSE c.hit_class END,
-    reasons = c.reasons || ARRAY['burst']
-FROM burst
-WHERE c.click_id = burst.click_id AND NOT 'burst' = ANY (c.reasons)
-RETURNING c.click_id
+INSERT INTO click_flipped SELECT * FROM flipped
 """
 
-# Shares follow the final classification: made for human taps, withdrawn from
-# taps a burst just showed to be a scanner's.
-_WITHDRAW_SHARES = """
-DELETE FROM conversions
-WHERE kind = 'SHARE' AND click_id = ANY ($1::uuid[])
+# Outcomes carried by a click now known not to be human stop counting.
+_UNMAKE = """
+UPDATE conversions v SET unattributed_reason = 'NON_HUMAN_CLICK'
+FROM (SELECT click_id FROM click_ingested WHERE hit_class <> 'human'
+      UNION SELECT click_id FROM click_flipped) x
+WHERE v.click_id = x.click_id
+  AND (v.unattributed_reason IS NULL OR v.unattributed_reason = 'WINDOW_EXPIRED')
+RETURNING v.account_id, v.message_id
 """
-_SHARES = """
+
+# A human tap on a share button is a share, judged by the window like any outcome.
+_SHARES = f"""
 INSERT INTO conversions (account_id, kind, external_id, click_id, smart_url_id,
-                         message_id, template_id, occurred_at)
+                         message_id, template_id, occurred_at, person_key, window_seconds,
+                         unattributed_reason)
 SELECT i.account_id, 'SHARE', i.click_id::text, i.click_id, i.smart_url_id, i.message_id,
-       c.template_id, i.clicked_at
-FROM click_ingested i JOIN clicks c ON c.click_id = i.click_id
-WHERE i.kind = 'SHARE' AND c.hit_class = 'human'
+       i.template_id, i.clicked_at, '{SHARE_PERSON}', t.attribution_window_seconds,
+       CASE WHEN {
+    WINDOW_SQL.format(
+        occurred="i.clicked_at", sent="m.sent_at", window="t.attribution_window_seconds"
+    )
+}
+            THEN NULL ELSE 'WINDOW_EXPIRED' END
+FROM click_ingested i
+JOIN messages m ON m.account_id = i.account_id AND m.message_id = i.message_id
+JOIN templates t ON t.account_id = i.account_id AND t.template_id = i.template_id
+WHERE i.kind = 'SHARE' AND i.hit_class = 'human'
+  AND NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)
 ON CONFLICT DO NOTHING
+RETURNING account_id, message_id
+"""
+
+_HOUR = "date_trunc('hour', {}, 'UTC')"
+
+# Classes as stored by _MOVE, then the burst's human-to-scanner flips undone.
+_TRAFFIC = f"""
+WITH deltas AS (
+    SELECT account_id, template_id, {_HOUR.format("clicked_at")} AS hour,
+           count(*) FILTER (WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL') AS clicks,
+           count(*) FILTER (WHERE hit_class = 'human' AND kind = 'SHARED_REFERRAL')
+               AS friend_clicks,
+           count(*) FILTER (WHERE hit_class = 'scanner') AS scanner_hits,
+           count(*) FILTER (WHERE hit_class = 'preview') AS preview_hits,
+           count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
+    FROM click_ingested GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT account_id, template_id, {_HOUR.format("clicked_at")}, -count(*), 0, count(*), 0, 0
+    FROM click_flipped WHERE old_class = 'human' GROUP BY 1, 2, 3
+)
+INSERT INTO template_hourly (account_id, template_id, hour, clicks, friend_clicks,
+                             scanner_hits, preview_hits, bot_hits)
+SELECT account_id, template_id, hour, sum(clicks), sum(friend_clicks), sum(scanner_hits),
+       sum(preview_hits), sum(bot_hits)
+FROM deltas GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+ON CONFLICT (account_id, template_id, hour) DO UPDATE SET
+    clicks = template_hourly.clicks + excluded.clicks,
+    friend_clicks = template_hourly.friend_clicks + excluded.friend_clicks,
+    scanner_hits = template_hourly.scanner_hits + excluded.scanner_hits,
+    preview_hits = template_hourly.preview_hits + excluded.preview_hits,
+    bot_hits = template_hourly.bot_hits + excluded.bot_hits
+"""
+
+# A message's unique clicker is counted in the hour of its first human click.
+# New human clicks can only move it earlier; a message that lost a human click
+# to the burst rule has its first click looked up again.
+_FIRST_CLICKS = f"""
+WITH candidates AS (
+    SELECT account_id, message_id, min(clicked_at) AS first
+    FROM click_ingested i
+    WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
+      AND NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)
+    GROUP BY 1, 2
+), lost AS (
+    SELECT DISTINCT account_id, message_id FROM click_flipped WHERE old_class = 'human'
+), news AS (
+    SELECT m.account_id, m.message_id, m.template_id, m.first_click_at AS old,
+           CASE WHEN l.message_id IS NOT NULL THEN
+               (SELECT min(c.clicked_at) FROM clicks c
+                WHERE c.account_id = m.account_id AND c.message_id = m.message_id
+                  AND c.hit_class = 'human' AND c.kind <> 'SHARED_REFERRAL')
+           ELSE least(m.first_click_at, k.first) END AS new
+    FROM messages m
+    LEFT JOIN candidates k ON k.account_id = m.account_id AND k.message_id = m.message_id
+    LEFT JOIN lost l ON l.account_id = m.account_id AND l.message_id = m.message_id
+    WHERE (m.account_id, m.message_id) IN (SELECT account_id, message_id FROM candidates
+                                           UNION SELECT account_id, message_id FROM lost)
+), changed AS (
+    UPDATE messages m SET first_click_at = n.new
+    FROM news n
+    WHERE m.account_id = n.account_id AND m.message_id = n.message_id
+      AND n.new IS DISTINCT FROM n.old
+    RETURNING n.account_id, n.template_id, n.old, n.new
+), deltas AS (
+    SELECT account_id, template_id, {_HOUR.format("old")} AS hour, -1 AS d
+    FROM changed WHERE old IS NOT NULL
+    UNION ALL
+    SELECT account_id, template_id, {_HOUR.format("new")}, 1 FROM changed WHERE new IS NOT NULL
+)
+INSERT INTO template_hourly (account_id, template_id, hour, unique_clickers)
+SELECT account_id, template_id, hour, sum(d) FROM deltas
+GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
+ON CONFLICT (account_id, template_id, hour) DO UPDATE
+SET unique_clickers = template_hourly.unique_clickers + excluded.unique_clickers
 """
 
 
@@ -127,22 +239,52 @@ ON CONFLICT DO NOTHING
 class IngestResult:
     stored: int
     duplicates: int
+    # Older than the retention period: acknowledged, not stored.
+    expired: int = 0
 
 
-async def ingest_clicks(db: asyncpg.Pool, clicks: Sequence[ClickRow]) -> IngestResult:
+async def ingest_clicks(
+    db: asyncpg.Pool, partitions: ClickPartitions, clicks: Sequence[ClickRow]
+) -> IngestResult:
     if not clicks:
         return IngestResult(0, 0)
-    async with db.acquire() as conn, conn.transaction():
-        await conn.execute(_STAGING)
-        await conn.copy_records_to_table("click_staging", records=clicks)
-        await conn.execute("ANALYZE click_staging")
-        await conn.execute(_LOCK_MESSAGES)
-        status = await conn.execute(_MOVE)
-        stored = int(status.rsplit(" ", 1)[1])
-        if stored:
-            await conn.execute("ANALYZE click_ingested")
-            flipped = [r[0] for r in await conn.fetch(_BURST)]
-            if flipped:
-                await conn.execute(_WITHDRAW_SHARES, flipped)
-            await conn.execute(_SHARES)
-    return IngestResult(stored=stored, duplicates=len(clicks) - stored)
+    horizon = partitions.horizon()
+    expired = 0
+    if horizon is not None:
+        horizon_us = int(horizon.timestamp() * 1_000_000)
+        if min(c[2] for c in clicks) < horizon_us:
+            kept = [c for c in clicks if c[2] >= horizon_us]
+            expired = len(clicks) - len(kept)
+            clicks = kept
+            if not clicks:
+                return IngestResult(0, 0, expired)
+    first = datetime.fromtimestamp(min(c[2] for c in clicks) / 1e6, UTC)
+    last = datetime.fromtimestamp(max(c[2] for c in clicks) / 1e6, UTC)
+    async with db.acquire() as conn:
+        await partitions.ensure(conn, first, last)
+
+        async def store(conn: asyncpg.Connection) -> int:
+            return await _store(conn, clicks)
+
+        stored = await retry_deadlocks(conn, store)
+    return IngestResult(stored=stored, duplicates=len(clicks) - stored, expired=expired)
+
+
+async def _store(conn: asyncpg.Connection, clicks: Sequence[ClickRow]) -> int:
+    await conn.execute(_STAGING)
+    await conn.copy_records_to_table("click_staging", records=clicks)
+    await conn.execute("ANALYZE click_staging")
+    await conn.execute(_LOCK_MESSAGES)
+    status = await conn.execute(_MOVE)
+    stored = int(status.rsplit(" ", 1)[1])
+    if not stored:
+        return 0
+    await conn.execute("ANALYZE click_ingested")
+    await conn.execute(_BURST)
+    touched = [(r[0], r[1]) for r in await conn.fetch(_UNMAKE)]
+    touched += [(r[0], r[1]) for r in await conn.fetch(_SHARES)]
+    # Outcome hours before traffic rows: the lock order of rollups.py.
+    await refresh_outcomes(conn, touched)
+    await conn.execute(_TRAFFIC)
+    await conn.execute(_FIRST_CLICKS)
+    return stored

@@ -1,103 +1,124 @@
-"""Per-template performance over a time range.
+"""Per-template performance, answered from the hourly rollups (rollups.py).
 
-Every figure counts facts inside [since, until): messages by send time, clicks
-by click time, conversions by when they occurred. Only human hits are clicks
-(scanners, previews, bots and HEAD requests are counted apart, by class).
-Shares count once per message (one advocate per message); every signup and
-order counts.
+A range counts whole hours (UTC): `from` is rounded down and `to` up, and the
+answer says which range it counted. Messages count by send time, clicks by
+click time, conversions by when they occurred; a unique clicker counts in
+the hour of the message's first human click.
+
+The headline `conversions` is the current goal's metric over the whole range;
+goal_periods show which goal applied when (a change applies from the start of
+the hour it was made in) with that goal's metric over its part of the range.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import asyncpg
 
 from control.domain import validation
 from control.domain.accounts import get_account
 from control.domain.errors import InvalidArgument
-from control.domain.model import Channel, TemplatePerformance
+from control.domain.model import (
+    Channel,
+    Figures,
+    Goal,
+    GoalPeriod,
+    TemplatePerformance,
+    TimeSeriesPoint,
+)
+from control.domain.rollups import COLUMNS
 from control.domain.templates import load_template
 
 DEFAULT_RANGE = timedelta(days=30)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+MAX_POINTS = 10_000
 
-_PERFORMANCE = """
-WITH t AS (
-    SELECT t.template_id, t.name, t.channel,
-           (SELECT g.goal FROM template_goals g
-            WHERE g.account_id = t.account_id AND g.template_id = t.template_id
-            ORDER BY g.effective_from DESC LIMIT 1) AS goal
-    FROM templates t
-    WHERE t.account_id = $1
-      AND ($4::bigint IS NULL OR t.template_id = $4)
-      AND ($5::text IS NULL OR t.channel = $5)
-), sent AS (
-    SELECT template_id, count(*) AS messages_sent
-    FROM messages
-    WHERE account_id = $1 AND sent_at >= $2 AND sent_at < $3
-      AND template_id IN (SELECT template_id FROM t)
-    GROUP BY template_id
-), clk AS (
-    SELECT template_id,
-           count(*) FILTER (WHERE human AND kind <> 'SHARED_REFERRAL') AS clicks,
-           count(DISTINCT message_id) FILTER (WHERE human AND kind <> 'SHARED_REFERRAL')
-               AS unique_clickers,
-           count(*) FILTER (WHERE human AND kind = 'SHARED_REFERRAL') AS friend_clicks,
-           count(*) FILTER (WHERE hit_class = 'scanner') AS scanner_hits,
-           count(*) FILTER (WHERE hit_class = 'preview') AS preview_hits,
-           count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
-    FROM (SELECT *, hit_class = 'human' AS human FROM clicks
-          WHERE account_id = $1 AND clicked_at >= $2 AND clicked_at < $3
-            AND template_id IN (SELECT template_id FROM t)) hits
-    GROUP BY template_id
-), conv AS (
-    -- An outcome whose click is known to be a scanner's or a bot's never counts;
-    -- one whose click is not stored yet does (mbsy_source proves the click).
-    SELECT v.template_id,
-           count(DISTINCT v.message_id) FILTER (WHERE v.kind = 'SHARE') AS shares,
-           count(*) FILTER (WHERE v.kind = 'SIGNUP') AS signups,
-           count(*) FILTER (WHERE v.kind = 'ORDER') AS orders
-    FROM conversions v LEFT JOIN clicks c ON c.click_id = v.click_id
-    WHERE v.account_id = $1 AND v.occurred_at >= $2 AND v.occurred_at < $3
-      AND v.template_id IN (SELECT template_id FROM t)
-      AND (c.click_id IS NULL OR c.hit_class = 'human')
-    GROUP BY v.template_id
-)
-SELECT t.template_id, t.name, t.channel, t.goal,
-       coalesce(sent.messages_sent, 0) AS messages_sent,
-       coalesce(clk.clicks, 0) AS clicks,
-       coalesce(clk.unique_clickers, 0) AS unique_clickers,
-       coalesce(clk.friend_clicks, 0) AS friend_clicks,
-       coalesce(clk.scanner_hits, 0) AS scanner_hits,
-       coalesce(clk.preview_hits, 0) AS preview_hits,
-       coalesce(clk.bot_hits, 0) AS bot_hits,
-       coalesce(conv.shares, 0) AS shares,
-       coalesce(conv.signups, 0) AS signups,
-       coalesce(conv.orders, 0) AS orders
-FROM t
-LEFT JOIN sent USING (template_id)
-LEFT JOIN clk USING (template_id)
-LEFT JOIN conv USING (template_id)
-ORDER BY t.template_id
+SortBy = Literal[
+    "NAME",
+    "MESSAGES_SENT",
+    "CLICKS",
+    "UNIQUE_CLICKERS",
+    "CONVERSIONS",
+    "CONVERSION_RATE",
+    "REVENUE",
+]
+BucketSize = Literal["HOUR", "DAY"]
+
+_SUMS = ", ".join(f"sum({c})::bigint AS {c}" for c in COLUMNS)
+
+_FIGURES = f"""
+SELECT template_id, {_SUMS}
+FROM template_hourly
+WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+GROUP BY template_id
 """
 
-# numeric: a sum of bigints may not fit a bigint; the caller clamps it.
 _REVENUE = """
-SELECT v.template_id, v.currency, sum(v.amount_minor) AS amount_minor
-FROM conversions v LEFT JOIN clicks c ON c.click_id = v.click_id
-WHERE v.account_id = $1 AND v.occurred_at >= $2 AND v.occurred_at < $3 AND v.kind = 'ORDER'
-  AND v.template_id = ANY($4::bigint[]) AND (c.click_id IS NULL OR c.hit_class = 'human')
-GROUP BY v.template_id, v.currency
+SELECT template_id, currency, sum(revenue_minor) AS revenue_minor
+FROM template_hourly_revenue
+WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+GROUP BY template_id, currency
 """
+
 _INT64_MAX = 2**63 - 1
 
 
-def time_range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+def floor_to(moment: datetime, step: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((moment - epoch) // step) * step
+
+
+def ceil_to(moment: datetime, step: timedelta) -> datetime:
+    floored = floor_to(moment, step)
+    return floored if floored == moment else floored + step
+
+
+def time_range(
+    since: datetime | None, until: datetime | None, step: timedelta = HOUR
+) -> tuple[datetime, datetime]:
     until = validation.moment("range.to", until) or datetime.now(UTC)
     since = validation.moment("range.from", since) or until - DEFAULT_RANGE
     if since >= until:
         raise InvalidArgument.field("range.from", "must be before range.to")
-    return since, until
+    return floor_to(since, step), ceil_to(until, step)
+
+
+async def _figures(
+    conn: asyncpg.Connection,
+    account_id: int,
+    template_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+) -> dict[int, Figures]:
+    revenue: dict[int, dict[str, int]] = {}
+    for row in await conn.fetch(_REVENUE, account_id, template_ids, since, until):
+        # numeric: a sum of bigints may not fit a bigint; clamp it.
+        amount = min(int(row["revenue_minor"]), _INT64_MAX)
+        if amount:
+            revenue.setdefault(row["template_id"], {})[row["currency"]] = amount
+    figures = {}
+    for row in await conn.fetch(_FIGURES, account_id, template_ids, since, until):
+        values = {c: row[c] for c in COLUMNS}
+        figures[row["template_id"]] = Figures(**values, revenue=revenue.get(row["template_id"], {}))
+    return figures
+
+
+def _periods(
+    history: Sequence[tuple[Goal | None, datetime]], since: datetime, until: datetime
+) -> list[tuple[Goal | None, datetime, datetime]]:
+    """The goal of each part of [since, until), from the goal history."""
+    periods: list[tuple[Goal | None, datetime, datetime]] = []
+    for i, (goal, effective) in enumerate(history):
+        start = max(floor_to(effective, HOUR), since) if i else since
+        end = floor_to(history[i + 1][1], HOUR) if i + 1 < len(history) else until
+        end = min(end, until)
+        if start < end:
+            periods.append((goal, start, end))
+    return periods or [(history[-1][0] if history else None, since, until)]
 
 
 async def template_performance(
@@ -108,6 +129,8 @@ async def template_performance(
     *,
     template_id: int | None = None,
     channel: Channel | None = None,
+    sort_by: SortBy | None = None,
+    descending: bool = False,
 ) -> list[TemplatePerformance]:
     validation.positive_id("account_id", account_id)
     start, end = time_range(since, until)
@@ -115,21 +138,119 @@ async def template_performance(
         await get_account(conn, account_id)
         if template_id is not None:
             await load_template(conn, account_id, template_id)
-        rows = await conn.fetch(_PERFORMANCE, account_id, start, end, template_id, channel)
-        template_ids = [row["template_id"] for row in rows]
-        revenue: dict[int, dict[str, int]] = {}
-        for r in await conn.fetch(_REVENUE, account_id, start, end, template_ids):
-            amount = min(int(r["amount_minor"]), _INT64_MAX)
-            revenue.setdefault(r["template_id"], {})[r["currency"]] = amount
-    performances = []
-    for row in rows:
-        values = dict(row)
-        non_human = {k: values.pop(f"{k}_hits") for k in ("scanner", "preview", "bot")}
-        performances.append(
-            TemplatePerformance(
-                **values,
-                revenue=revenue.get(row["template_id"], {}),
-                non_human_hits={k: v for k, v in non_human.items() if v},
-            )
+        templates = await conn.fetch(
+            "SELECT template_id, name, channel FROM templates WHERE account_id = $1"
+            " AND ($2::bigint IS NULL OR template_id = $2)"
+            " AND ($3::text IS NULL OR channel = $3)",
+            account_id,
+            template_id,
+            channel,
         )
-    return performances
+        ids = [t["template_id"] for t in templates]
+        history: dict[int, list[tuple[Goal | None, datetime]]] = {i: [] for i in ids}
+        for row in await conn.fetch(
+            "SELECT template_id, goal, effective_from FROM template_goals"
+            " WHERE account_id = $1 AND template_id = ANY($2::bigint[])"
+            " ORDER BY template_id, effective_from",
+            account_id,
+            ids,
+        ):
+            history[row["template_id"]].append((row["goal"], row["effective_from"]))
+        figures = await _figures(conn, account_id, ids, start, end)
+        performances = []
+        for t in templates:
+            tid = t["template_id"]
+            periods = _periods(history[tid], start, end)
+            goal_periods = []
+            for goal, p_start, p_end in periods:
+                if len(periods) == 1:
+                    in_period = figures.get(tid, Figures())
+                else:
+                    in_period = (await _figures(conn, account_id, [tid], p_start, p_end)).get(
+                        tid, Figures()
+                    )
+                goal_periods.append(GoalPeriod(goal, p_start, p_end, in_period.goal_metric(goal)))
+            performances.append(
+                TemplatePerformance(
+                    template_id=tid,
+                    name=t["name"],
+                    channel=t["channel"],
+                    goal=history[tid][-1][0] if history[tid] else None,
+                    figures=figures.get(tid, Figures()),
+                    since=start,
+                    until=end,
+                    goal_periods=tuple(goal_periods),
+                )
+            )
+    return sort_performances(performances, sort_by, descending)
+
+
+_SORT_KEYS: dict[SortBy, Callable[[TemplatePerformance], object]] = {
+    "NAME": lambda p: p.name.casefold(),
+    "MESSAGES_SENT": lambda p: p.figures.messages_sent,
+    "CLICKS": lambda p: p.figures.clicks,
+    "UNIQUE_CLICKERS": lambda p: p.figures.unique_clickers,
+    "CONVERSIONS": lambda p: p.conversions,
+    "CONVERSION_RATE": lambda p: p.conversion_rate,
+    "REVENUE": lambda p: sum(p.figures.revenue.values()),
+}
+
+
+def sort_performances(
+    performances: list[TemplatePerformance], sort_by: SortBy | None, descending: bool
+) -> list[TemplatePerformance]:
+    # Ties keep a stable order by template id.
+    ordered = sorted(performances, key=lambda p: p.template_id)
+    key = _SORT_KEYS[sort_by or "NAME"]
+    return sorted(ordered, key=key, reverse=descending)  # type: ignore[arg-type]
+
+
+async def template_time_series(
+    db: asyncpg.Pool,
+    account_id: int,
+    template_id: int,
+    since: datetime | None,
+    until: datetime | None,
+    bucket: BucketSize,
+) -> tuple[Goal | None, list[TimeSeriesPoint]]:
+    """Every bucket of the range (UTC hours or days), empty ones included."""
+    step = HOUR if bucket == "HOUR" else DAY
+    start, end = time_range(since, until, step)
+    if (end - start) / step > MAX_POINTS:
+        raise InvalidArgument.field("range", f"more than {MAX_POINTS} buckets; use day buckets")
+    unit = bucket.lower()
+    async with db.acquire() as conn:
+        template = await load_template(conn, account_id, template_id)
+        rows = await conn.fetch(
+            f"SELECT date_trunc('{unit}', hour, 'UTC') AS start, {_SUMS}"
+            " FROM template_hourly WHERE account_id = $1 AND template_id = $2"
+            " AND hour >= $3 AND hour < $4 GROUP BY 1",
+            account_id,
+            template_id,
+            start,
+            end,
+        )
+        revenue: dict[datetime, dict[str, int]] = {}
+        for row in await conn.fetch(
+            f"SELECT date_trunc('{unit}', hour, 'UTC') AS start, currency,"
+            " sum(revenue_minor) AS revenue_minor FROM template_hourly_revenue"
+            " WHERE account_id = $1 AND template_id = $2 AND hour >= $3 AND hour < $4"
+            " GROUP BY 1, 2",
+            account_id,
+            template_id,
+            start,
+            end,
+        ):
+            amount = min(int(row["revenue_minor"]), _INT64_MAX)
+            if amount:
+                revenue.setdefault(row["start"], {})[row["currency"]] = amount
+    by_start = {
+        row["start"]: Figures(**{c: row[c] for c in COLUMNS}, revenue=revenue.get(row["start"], {}))
+        for row in rows
+    }
+    points = []
+    moment = start
+    while moment < end:
+        points.append(TimeSeriesPoint(moment, by_start.get(moment, Figures())))
+        moment += step
+    return template.goal, points

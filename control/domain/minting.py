@@ -25,6 +25,7 @@ from control.domain.errors import (
 )
 from control.domain.invalidations import announce_revoked
 from control.domain.model import Account, MintedLink, MintedMessage, MintRequest, Template
+from control.domain.rollups import add_sent
 from control.domain.templates import load_template
 from signing.keys import SigningKeys
 from signing.tokens import mint_token
@@ -160,7 +161,7 @@ async def _insert_messages(
         " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[],"
         " $5::text[], $6::timestamptz[])"
         " ON CONFLICT (account_id, external_message_id) DO NOTHING"
-        " RETURNING account_id, external_message_id, message_id",
+        " RETURNING account_id, external_message_id, message_id, template_id, sent_at",
         [r.account_id for _, r, _, _ in ready],
         [r.message_id for _, r, _, _ in ready],
         [r.template_id for _, r, _, _ in ready],
@@ -168,6 +169,7 @@ async def _insert_messages(
         [domain for _, _, _, domain in ready],
         [r.sent_at or now for _, r, _, _ in ready],
     )
+    await add_sent(conn, [(r["account_id"], r["template_id"], r["sent_at"]) for r in rows])
     return {(row["account_id"], row["external_message_id"]): row["message_id"] for row in rows}
 
 

@@ -12,7 +12,14 @@ Goal = Literal["ADVOCATE_SHARE", "SIGNUPS", "ORDERS"]
 LinkKind = Literal["SHARE", "ENROLLMENT", "REFERRAL", "TRACKED", "SHARED_REFERRAL"]
 Network = Literal["WHATSAPP", "FACEBOOK", "X", "LINKEDIN", "TELEGRAM", "EMAIL", "SMS"]
 ConversionKind = Literal["SHARE", "SIGNUP", "ORDER"]
-UnattributedReason = Literal["NO_SOURCE", "UNKNOWN_SOURCE", "SHORTCODE_MISMATCH"]
+UnattributedReason = Literal[
+    "NO_SOURCE",
+    "UNKNOWN_SOURCE",
+    "SHORTCODE_MISMATCH",
+    "WINDOW_EXPIRED",
+    "NON_HUMAN_CLICK",
+    "SENT_BEFORE_SMART_URLS",
+]
 HitClass = Literal["human", "scanner", "preview", "bot"]
 HIT_CLASSES: tuple[HitClass, ...] = ("human", "scanner", "preview", "bot")
 
@@ -55,6 +62,7 @@ class Template:
     goal_history: tuple[GoalChange, ...]
     created_at: datetime
     version: int = 1
+    attribution_window_seconds: int = 30 * 86400
 
     @property
     def goal(self) -> Goal | None:
@@ -120,11 +128,67 @@ class Conversion:
     amount_minor: int
     currency: str
     occurred_at: datetime
+    customer_id: str = ""
+    cancelled_at: datetime | None = None
+    refunded_minor: int = 0
     replayed: bool = False
 
     @property
     def attributed(self) -> bool:
         return self.unattributed_reason is None
+
+    @property
+    def counted(self) -> bool:
+        """Whether the dashboard counts it now (see rollups.COUNTS)."""
+        if not self.attributed:
+            return False
+        if self.kind != "ORDER":
+            return True
+        fully_refunded = self.amount_minor > 0 and self.refunded_minor >= self.amount_minor
+        return self.cancelled_at is None and not fully_refunded
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What the hourly rollups add up to, for a template over some hours."""
+
+    messages_sent: int = 0
+    clicks: int = 0
+    unique_clickers: int = 0
+    friend_clicks: int = 0
+    scanner_hits: int = 0
+    preview_hits: int = 0
+    bot_hits: int = 0
+    shares: int = 0
+    unique_sharers: int = 0
+    signups: int = 0
+    unique_signups: int = 0
+    orders: int = 0
+    unique_buyers: int = 0
+    revenue: dict[str, int] = field(default_factory=dict)
+
+    def goal_metric(self, goal: Goal | None) -> int:
+        """Shares and signups count once per person per message; every order counts."""
+        if goal == "ADVOCATE_SHARE":
+            return self.unique_sharers
+        if goal == "SIGNUPS":
+            return self.unique_signups
+        if goal == "ORDERS":
+            return self.orders
+        return 0
+
+    @property
+    def non_human_hits(self) -> dict[str, int]:
+        hits = {"scanner": self.scanner_hits, "preview": self.preview_hits, "bot": self.bot_hits}
+        return {k: v for k, v in hits.items() if v}
+
+
+@dataclass(frozen=True, slots=True)
+class GoalPeriod:
+    goal: Goal | None
+    since: datetime
+    until: datetime
+    conversions: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +197,55 @@ class TemplatePerformance:
     name: str
     channel: Channel
     goal: Goal | None
-    messages_sent: int
-    clicks: int
-    unique_clickers: int
-    friend_clicks: int
-    shares: int
-    signups: int
-    orders: int
-    revenue: dict[str, int] = field(default_factory=dict)
-    non_human_hits: dict[str, int] = field(default_factory=dict)
+    figures: Figures
+    since: datetime
+    until: datetime
+    goal_periods: tuple[GoalPeriod, ...] = ()
 
     @property
     def conversions(self) -> int:
-        by_goal = {"ADVOCATE_SHARE": self.shares, "SIGNUPS": self.signups, "ORDERS": self.orders}
-        return by_goal[self.goal] if self.goal else 0
+        return self.figures.goal_metric(self.goal)
 
     @property
     def conversion_rate(self) -> float:
-        return self.conversions / self.messages_sent if self.messages_sent else 0.0
+        sent = self.figures.messages_sent
+        return self.conversions / sent if sent else 0.0
+
+    @property
+    def conversion_rate_per_clicker(self) -> float:
+        clickers = self.figures.unique_clickers
+        return self.conversions / clickers if clickers else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSeriesPoint:
+    start: datetime
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class ClickFacts:
+    click_id: uuid.UUID
+    stored: bool
+    clicked_at: datetime | None = None
+    hit_class: HitClass | None = None
+    reasons: tuple[str, ...] = ()
+    smart_url_id: int = 0
+    link_kind: LinkKind | None = None
+    link_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionExplanation:
+    conversion: Conversion
+    summary: str
+    click: ClickFacts | None = None
+    share_click: ClickFacts | None = None
+    message_id: str = ""
+    sent_at: datetime | None = None
+    advocate_shortcode: str = ""
+    template_id: int = 0
+    template_name: str = ""
+    goal_at_occurrence: Goal | None = None
+    window_seconds: int = 0
+    window_ends_at: datetime | None = None

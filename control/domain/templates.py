@@ -8,6 +8,11 @@ import asyncpg
 
 from control.domain import validation
 from control.domain.accounts import get_account
+from control.domain.attribution import (
+    DEFAULT_WINDOW_SECONDS,
+    MAX_WINDOW_SECONDS,
+    MIN_WINDOW_SECONDS,
+)
 from control.domain.errors import InvalidArgument, NotFound
 from control.domain.invalidations import announce_template
 from control.domain.model import Channel, Goal, GoalChange, Template, TemplateLink
@@ -60,19 +65,22 @@ async def create_template(
     channel: Channel | None,
     goal: Goal | None,
     links: list[TemplateLink],
+    attribution_window_seconds: int = 0,
 ) -> Template:
     name = validation.display_name("name", name)
+    window = check_window(attribution_window_seconds or DEFAULT_WINDOW_SECONDS)
     if channel is None:
         raise InvalidArgument.field("channel", "required: EMAIL or SMS")
     checked_links = validate_links(links)
     async with db.acquire() as conn, conn.transaction():
         await get_account(conn, account_id)
         template_id = await conn.fetchval(
-            "INSERT INTO templates (account_id, name, channel) VALUES ($1, $2, $3)"
-            " RETURNING template_id",
+            "INSERT INTO templates (account_id, name, channel, attribution_window_seconds)"
+            " VALUES ($1, $2, $3, $4) RETURNING template_id",
             account_id,
             name,
             channel,
+            window,
         )
         await conn.executemany(
             "INSERT INTO template_links (account_id, template_id, name, position, kind,"
@@ -111,7 +119,8 @@ async def load_template(
     validation.positive_id("account_id", account_id)
     validation.positive_id("template_id", template_id)
     row = await db.fetchrow(
-        "SELECT template_id, account_id, name, channel, created_at, version FROM templates"
+        "SELECT template_id, account_id, name, channel, created_at, version,"
+        " attribution_window_seconds FROM templates"
         " WHERE account_id = $1 AND template_id = $2",
         account_id,
         template_id,
@@ -150,6 +159,32 @@ async def set_template_goal(
                 template_id,
                 goal,
             )
+        return await load_template(conn, account_id, template_id)
+
+
+def check_window(seconds: int) -> int:
+    if not MIN_WINDOW_SECONDS <= seconds <= MAX_WINDOW_SECONDS:
+        raise InvalidArgument.field(
+            "attribution_window_seconds",
+            f"must be from {MIN_WINDOW_SECONDS} (1 hour) to {MAX_WINDOW_SECONDS} (90 days)",
+        )
+    return seconds
+
+
+async def set_attribution_window(
+    db: asyncpg.Pool, account_id: int, template_id: int, seconds: int
+) -> Template:
+    """Outcomes recorded from now on are judged by the new window."""
+    check_window(seconds)
+    async with db.acquire() as conn, conn.transaction():
+        await load_template(conn, account_id, template_id)
+        await conn.execute(
+            "UPDATE templates SET attribution_window_seconds = $3"
+            " WHERE account_id = $1 AND template_id = $2",
+            account_id,
+            template_id,
+            seconds,
+        )
         return await load_template(conn, account_id, template_id)
 
 

@@ -20,6 +20,7 @@ REFERRAL = [
 NO_SOURCE = conversions_pb2.UNATTRIBUTED_REASON_NO_SOURCE
 UNKNOWN = conversions_pb2.UNATTRIBUTED_REASON_UNKNOWN_SOURCE
 MISMATCH = conversions_pb2.UNATTRIBUTED_REASON_SHORTCODE_MISMATCH
+LEGACY = conversions_pb2.UNATTRIBUTED_REASON_SENT_BEFORE_SMART_URLS
 
 
 async def source_of(stack: Stack, url: str) -> str:
@@ -106,7 +107,8 @@ async def test_forged_foreign_and_mismatched_sources_are_not_attributed(stack: S
     forged = source[:-1] + ("x" if source[-1] != "x" else "y")
     cases = [
         (order(account_id, "o-forged", forged), UNKNOWN),
-        (order(account_id, "o-garbage", "not-a-source"), UNKNOWN),
+        (order(account_id, "o-legacy", "not-a-source"), LEGACY),
+        (order(account_id, "o-mangled", "!" + source[1:]), LEGACY),
         (order(other.account_id, "o-foreign", source), UNKNOWN),
         (order(account_id, "o-mismatch", source, shortcode="SOMEONE"), MISMATCH),
     ]

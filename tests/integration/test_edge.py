@@ -168,7 +168,7 @@ async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:
     assert [(a.stored, a.duplicates) for a in acks] == [(3, 0), (0, 3)]
     assert await stack.stored_clicks() == 3
     perf = await stack.performance(account.account_id, template.template_id)
-    assert (perf.clicks, perf.shares) == (3, 1)
+    assert (perf.clicks, perf.shares, perf.unique_sharers) == (3, 3, 1)
 
 
 async def test_malformed_click_columns_are_invalid_argument(stack: Stack) -> None:

@@ -113,7 +113,9 @@ async def test_a_share_tap_in_a_burst_is_withdrawn(stack: Stack) -> None:
     await stack.click(links["x"])
     await stack.wait_for_clicks(2)
     await asyncio.sleep(0.1)
-    assert await stack.db.fetchval("SELECT count(*) FROM conversions") == 0
+    # Kept, with the reason, so ExplainConversion can say why it does not count.
+    reasons = await stack.db.fetch("SELECT unattributed_reason FROM conversions")
+    assert [r[0] for r in reasons] == ["NON_HUMAN_CLICK"]
     perf = await stack.performance(account.account_id, template.template_id)
     assert (perf.shares, perf.conversions) == (0, 0)
 

@@ -25,23 +25,27 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esmarturls/v1/conversions.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n\x13RecordSignupRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x11\n\tsignup_id\x18\x02 \x01(\t\x12\x13\n\x0bmbsy_source\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x12RecordOrderRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x13\n\x0bmbsy_source\x18\x03 \x01(\t\x12\x11\n\tshortcode\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x87\x03\n\nConversion\x12\x15\n\rconversion_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12*\n\x04kind\x18\x03 \x01(\x0e\x32\x1c.smarturls.v1.ConversionKind\x12\x13\n\x0b\x65xternal_id\x18\x04 \x01(\t\x12\x12\n\nattributed\x18\x05 \x01(\x08\x12=\n\x13unattributed_reason\x18\x06 \x01(\x0e\x32 .smarturls.v1.UnattributedReason\x12\x12\n\nmessage_id\x18\x07 \x01(\t\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x14\n\x0csmart_url_id\x18\t \x01(\x03\x12\x10\n\x08\x63lick_id\x18\n \x01(\x0c\x12\x14\n\x0c\x61mount_minor\x18\x0b \x01(\x03\x12\x10\n\x08\x63urrency\x18\x0c \x01(\t\x12/\n\x0boccurred_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08replayed\x18\x0e \x01(\x08*\x83\x01\n\x0e\x43onversionKind\x12\x1f\n\x1b\x43ONVERSION_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ONVERSION_KIND_SHARE\x10\x01\x12\x1a\n\x16\x43ONVERSION_KIND_SIGNUP\x10\x02\x12\x19\n\x15\x43ONVERSION_KIND_ORDER\x10\x03*\xb0\x01\n\x12UnattributedReason\x12#\n\x1fUNATTRIBUTED_REASON_UNSPECIFIED\x10\x00\x12!\n\x1dUNATTRIBUTED_REASON_NO_SOURCE\x10\x01\x12&\n\"UNATTRIBUTED_REASON_UNKNOWN_SOURCE\x10\x02\x12*\n&UNATTRIBUTED_REASON_SHORTCODE_MISMATCH\x10\x03\x32\xab\x01\n\x11\x43onversionService\x12K\n\x0cRecordSignup\x12!.smarturls.v1.RecordSignupRequest\x1a\x18.smarturls.v1.Conversion\x12I\n\x0bRecordOrder\x12 .smarturls.v1.RecordOrderRequest\x1a\x18.smarturls.v1.Conversionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esmarturls/v1/conversions.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\x13RecordSignupRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x11\n\tsignup_id\x18\x02 \x01(\t\x12\x13\n\x0bmbsy_source\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\"\xd0\x01\n\x12RecordOrderRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x13\n\x0bmbsy_source\x18\x03 \x01(\t\x12\x11\n\tshortcode\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63ustomer_id\x18\x08 \x01(\t\"k\n\x12\x43\x61ncelOrderRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x94\x01\n\x12RefundOrderRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\trefund_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf7\x03\n\nConversion\x12\x15\n\rconversion_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12*\n\x04kind\x18\x03 \x01(\x0e\x32\x1c.smarturls.v1.ConversionKind\x12\x13\n\x0b\x65xternal_id\x18\x04 \x01(\t\x12\x12\n\nattributed\x18\x05 \x01(\x08\x12=\n\x13unattributed_reason\x18\x06 \x01(\x0e\x32 .smarturls.v1.UnattributedReason\x12\x12\n\nmessage_id\x18\x07 \x01(\t\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x14\n\x0csmart_url_id\x18\t \x01(\x03\x12\x10\n\x08\x63lick_id\x18\n \x01(\x0c\x12\x14\n\x0c\x61mount_minor\x18\x0b \x01(\x03\x12\x10\n\x08\x63urrency\x18\x0c \x01(\t\x12/\n\x0boccurred_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08replayed\x18\x0e \x01(\x08\x12\x13\n\x0b\x63ustomer_id\x18\x0f \x01(\t\x12\x30\n\x0c\x63\x61ncelled_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0erefunded_minor\x18\x11 \x01(\x03\x12\x0f\n\x07\x63ounted\x18\x12 \x01(\x08*\x83\x01\n\x0e\x43onversionKind\x12\x1f\n\x1b\x43ONVERSION_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ONVERSION_KIND_SHARE\x10\x01\x12\x1a\n\x16\x43ONVERSION_KIND_SIGNUP\x10\x02\x12\x19\n\x15\x43ONVERSION_KIND_ORDER\x10\x03*\xb1\x02\n\x12UnattributedReason\x12#\n\x1fUNATTRIBUTED_REASON_UNSPECIFIED\x10\x00\x12!\n\x1dUNATTRIBUTED_REASON_NO_SOURCE\x10\x01\x12&\n\"UNATTRIBUTED_REASON_UNKNOWN_SOURCE\x10\x02\x12*\n&UNATTRIBUTED_REASON_SHORTCODE_MISMATCH\x10\x03\x12&\n\"UNATTRIBUTED_REASON_WINDOW_EXPIRED\x10\x04\x12\'\n#UNATTRIBUTED_REASON_NON_HUMAN_CLICK\x10\x05\x12.\n*UNATTRIBUTED_REASON_SENT_BEFORE_SMART_URLS\x10\x06\x32\xc1\x02\n\x11\x43onversionService\x12K\n\x0cRecordSignup\x12!.smarturls.v1.RecordSignupRequest\x1a\x18.smarturls.v1.Conversion\x12I\n\x0bRecordOrder\x12 .smarturls.v1.RecordOrderRequest\x1a\x18.smarturls.v1.Conversion\x12I\n\x0b\x43\x61ncelOrder\x12 .smarturls.v1.CancelOrderRequest\x1a\x18.smarturls.v1.Conversion\x12I\n\x0bRefundOrder\x12 .smarturls.v1.RefundOrderRequest\x1a\x18.smarturls.v1.Conversionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smarturls.v1.conversions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONVERSIONKIND']._serialized_start=799
-  _globals['_CONVERSIONKIND']._serialized_end=930
-  _globals['_UNATTRIBUTEDREASON']._serialized_start=933
-  _globals['_UNATTRIBUTEDREASON']._serialized_end=1109
+  _globals['_CONVERSIONKIND']._serialized_start=1213
+  _globals['_CONVERSIONKIND']._serialized_end=1344
+  _globals['_UNATTRIBUTEDREASON']._serialized_start=1347
+  _globals['_UNATTRIBUTEDREASON']._serialized_end=1652
   _globals['_RECORDSIGNUPREQUEST']._serialized_start=82
-  _globals['_RECORDSIGNUPREQUEST']._serialized_end=212
-  _globals['_RECORDORDERREQUEST']._serialized_start=215
-  _globals['_RECORDORDERREQUEST']._serialized_end=402
-  _globals['_CONVERSION']._serialized_start=405
-  _globals['_CONVERSION']._serialized_end=796
-  _globals['_CONVERSIONSERVICE']._serialized_start=1112
-  _globals['_CONVERSIONSERVICE']._serialized_end=1283
+  _globals['_RECORDSIGNUPREQUEST']._serialized_end=233
+  _globals['_RECORDORDERREQUEST']._serialized_start=236
+  _globals['_RECORDORDERREQUEST']._serialized_end=444
+  _globals['_CANCELORDERREQUEST']._serialized_start=446
+  _globals['_CANCELORDERREQUEST']._serialized_end=553
+  _globals['_REFUNDORDERREQUEST']._serialized_start=556
+  _globals['_REFUNDORDERREQUEST']._serialized_end=704
+  _globals['_CONVERSION']._serialized_start=707
+  _globals['_CONVERSION']._serialized_end=1210
+  _globals['_CONVERSIONSERVICE']._serialized_start=1655
+  _globals['_CONVERSIONSERVICE']._serialized_end=1976
 # @@protoc_insertion_point(module_scope)

@@ -22,6 +22,9 @@ class UnattributedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNATTRIBUTED_REASON_NO_SOURCE: _ClassVar[UnattributedReason]
     UNATTRIBUTED_REASON_UNKNOWN_SOURCE: _ClassVar[UnattributedReason]
     UNATTRIBUTED_REASON_SHORTCODE_MISMATCH: _ClassVar[UnattributedReason]
+    UNATTRIBUTED_REASON_WINDOW_EXPIRED: _ClassVar[UnattributedReason]
+    UNATTRIBUTED_REASON_NON_HUMAN_CLICK: _ClassVar[UnattributedReason]
+    UNATTRIBUTED_REASON_SENT_BEFORE_SMART_URLS: _ClassVar[UnattributedReason]
 CONVERSION_KIND_UNSPECIFIED: ConversionKind
 CONVERSION_KIND_SHARE: ConversionKind
 CONVERSION_KIND_SIGNUP: ConversionKind
@@ -30,21 +33,26 @@ UNATTRIBUTED_REASON_UNSPECIFIED: UnattributedReason
 UNATTRIBUTED_REASON_NO_SOURCE: UnattributedReason
 UNATTRIBUTED_REASON_UNKNOWN_SOURCE: UnattributedReason
 UNATTRIBUTED_REASON_SHORTCODE_MISMATCH: UnattributedReason
+UNATTRIBUTED_REASON_WINDOW_EXPIRED: UnattributedReason
+UNATTRIBUTED_REASON_NON_HUMAN_CLICK: UnattributedReason
+UNATTRIBUTED_REASON_SENT_BEFORE_SMART_URLS: UnattributedReason
 
 class RecordSignupRequest(_message.Message):
-    __slots__ = ("account_id", "signup_id", "mbsy_source", "occurred_at")
+    __slots__ = ("account_id", "signup_id", "mbsy_source", "occurred_at", "customer_id")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     SIGNUP_ID_FIELD_NUMBER: _ClassVar[int]
     MBSY_SOURCE_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     account_id: int
     signup_id: str
     mbsy_source: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, account_id: _Optional[int] = ..., signup_id: _Optional[str] = ..., mbsy_source: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    customer_id: str
+    def __init__(self, account_id: _Optional[int] = ..., signup_id: _Optional[str] = ..., mbsy_source: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class RecordOrderRequest(_message.Message):
-    __slots__ = ("account_id", "order_id", "mbsy_source", "shortcode", "amount_minor", "currency", "occurred_at")
+    __slots__ = ("account_id", "order_id", "mbsy_source", "shortcode", "amount_minor", "currency", "occurred_at", "customer_id")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     MBSY_SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +60,7 @@ class RecordOrderRequest(_message.Message):
     AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     account_id: int
     order_id: str
     mbsy_source: str
@@ -59,10 +68,35 @@ class RecordOrderRequest(_message.Message):
     amount_minor: int
     currency: str
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, account_id: _Optional[int] = ..., order_id: _Optional[str] = ..., mbsy_source: _Optional[str] = ..., shortcode: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    customer_id: str
+    def __init__(self, account_id: _Optional[int] = ..., order_id: _Optional[str] = ..., mbsy_source: _Optional[str] = ..., shortcode: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., customer_id: _Optional[str] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("account_id", "order_id", "occurred_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: int
+    order_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[int] = ..., order_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RefundOrderRequest(_message.Message):
+    __slots__ = ("account_id", "order_id", "refund_id", "amount_minor", "occurred_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: int
+    order_id: str
+    refund_id: str
+    amount_minor: int
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[int] = ..., order_id: _Optional[str] = ..., refund_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Conversion(_message.Message):
-    __slots__ = ("conversion_id", "account_id", "kind", "external_id", "attributed", "unattributed_reason", "message_id", "template_id", "smart_url_id", "click_id", "amount_minor", "currency", "occurred_at", "replayed")
+    __slots__ = ("conversion_id", "account_id", "kind", "external_id", "attributed", "unattributed_reason", "message_id", "template_id", "smart_url_id", "click_id", "amount_minor", "currency", "occurred_at", "replayed", "customer_id", "cancelled_at", "refunded_minor", "counted")
     CONVERSION_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +111,10 @@ class Conversion(_message.Message):
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
     conversion_id: int
     account_id: int
     kind: ConversionKind
@@ -91,4 +129,8 @@ class Conversion(_message.Message):
     currency: str
     occurred_at: _timestamp_pb2.Timestamp
     replayed: bool
-    def __init__(self, conversion_id: _Optional[int] = ..., account_id: _Optional[int] = ..., kind: _Optional[_Union[ConversionKind, str]] = ..., external_id: _Optional[str] = ..., attributed: _Optional[bool] = ..., unattributed_reason: _Optional[_Union[UnattributedReason, str]] = ..., message_id: _Optional[str] = ..., template_id: _Optional[int] = ..., smart_url_id: _Optional[int] = ..., click_id: _Optional[bytes] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
+    customer_id: str
+    cancelled_at: _timestamp_pb2.Timestamp
+    refunded_minor: int
+    counted: bool
+    def __init__(self, conversion_id: _Optional[int] = ..., account_id: _Optional[int] = ..., kind: _Optional[_Union[ConversionKind, str]] = ..., external_id: _Optional[str] = ..., attributed: _Optional[bool] = ..., unattributed_reason: _Optional[_Union[UnattributedReason, str]] = ..., message_id: _Optional[str] = ..., template_id: _Optional[int] = ..., smart_url_id: _Optional[int] = ..., click_id: _Optional[bytes] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ..., customer_id: _Optional[str] = ..., cancelled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refunded_minor: _Optional[int] = ..., counted: _Optional[bool] = ...) -> None: ...

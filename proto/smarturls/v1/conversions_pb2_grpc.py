@@ -47,6 +47,16 @@ class ConversionServiceStub:
                 request_serializer=smarturls_dot_v1_dot_conversions__pb2.RecordOrderRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
                 _registered_method=True)
+        self.CancelOrder = channel.unary_unary(
+                '/smarturls.v1.ConversionService/CancelOrder',
+                request_serializer=smarturls_dot_v1_dot_conversions__pb2.CancelOrderRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
+                _registered_method=True)
+        self.RefundOrder = channel.unary_unary(
+                '/smarturls.v1.ConversionService/RefundOrder',
+                request_serializer=smarturls_dot_v1_dot_conversions__pb2.RefundOrderRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
+                _registered_method=True)
 
 
 class ConversionServiceServicer:
@@ -67,6 +77,21 @@ class ConversionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelOrder(self, request, context):
+        """The order no longer counts (orders, buyers, revenue). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefundOrder(self, request, context):
+        """Gives back part or all of an order's amount, keyed by refund_id
+        (idempotent). A fully refunded order no longer counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConversionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +103,16 @@ def add_ConversionServiceServicer_to_server(servicer, server):
             'RecordOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordOrder,
                     request_deserializer=smarturls_dot_v1_dot_conversions__pb2.RecordOrderRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.SerializeToString,
+            ),
+            'CancelOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrder,
+                    request_deserializer=smarturls_dot_v1_dot_conversions__pb2.CancelOrderRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.SerializeToString,
+            ),
+            'RefundOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundOrder,
+                    request_deserializer=smarturls_dot_v1_dot_conversions__pb2.RefundOrderRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_conversions__pb2.Conversion.SerializeToString,
             ),
     }
@@ -137,6 +172,60 @@ class ConversionService:
             target,
             '/smarturls.v1.ConversionService/RecordOrder',
             smarturls_dot_v1_dot_conversions__pb2.RecordOrderRequest.SerializeToString,
+            smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.ConversionService/CancelOrder',
+            smarturls_dot_v1_dot_conversions__pb2.CancelOrderRequest.SerializeToString,
+            smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.ConversionService/RefundOrder',
+            smarturls_dot_v1_dot_conversions__pb2.RefundOrderRequest.SerializeToString,
             smarturls_dot_v1_dot_conversions__pb2.Conversion.FromString,
             options,
             channel_credentials,

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
+from smarturls.v1 import conversions_pb2 as smarturls_dot_v1_dot_conversions__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/dashboard.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1dGetTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12&\n\x05range\x18\x03 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\"\x84\x01\n\x1eListTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12&\n\x05range\x18\x02 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\"1\n\x07Revenue\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\xe2\x03\n\x13TemplatePerformance\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x15\n\rmessages_sent\x18\x05 \x01(\x03\x12\x0e\n\x06\x63licks\x18\x06 \x01(\x03\x12\x17\n\x0funique_clickers\x18\x07 \x01(\x03\x12\x15\n\rfriend_clicks\x18\x08 \x01(\x03\x12\x13\n\x0b\x63onversions\x18\t \x01(\x03\x12\x17\n\x0f\x63onversion_rate\x18\n \x01(\x01\x12\x0e\n\x06shares\x18\x0b \x01(\x03\x12\x0f\n\x07signups\x18\x0c \x01(\x03\x12\x0e\n\x06orders\x18\r \x01(\x03\x12&\n\x07revenue\x18\x0e \x03(\x0b\x32\x15.smarturls.v1.Revenue\x12K\n\x0enon_human_hits\x18\x0f \x03(\x0b\x32\x33.smarturls.v1.TemplatePerformance.NonHumanHitsEntry\x1a\x33\n\x11NonHumanHitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"W\n\x1fListTemplatePerformanceResponse\x12\x34\n\ttemplates\x18\x01 \x03(\x0b\x32!.smarturls.v1.TemplatePerformance2\xf4\x01\n\x10\x44\x61shboardService\x12h\n\x16GetTemplatePerformance\x12+.smarturls.v1.GetTemplatePerformanceRequest\x1a!.smarturls.v1.TemplatePerformance\x12v\n\x17ListTemplatePerformance\x12,.smarturls.v1.ListTemplatePerformanceRequest\x1a-.smarturls.v1.ListTemplatePerformanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/dashboard.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\x1a\x1esmarturls/v1/conversions.proto\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x1dGetTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12&\n\x05range\x18\x03 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\"\xbf\x01\n\x1eListTemplatePerformanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12&\n\x05range\x18\x02 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12%\n\x07sort_by\x18\x04 \x01(\x0e\x32\x14.smarturls.v1.SortBy\x12\x12\n\ndescending\x18\x05 \x01(\x08\"1\n\x07Revenue\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\x95\x01\n\nGoalPeriod\x12 \n\x04goal\x18\x01 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12(\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63onversions\x18\x04 \x01(\x03\"\xae\x05\n\x13TemplatePerformance\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x15\n\rmessages_sent\x18\x05 \x01(\x03\x12\x0e\n\x06\x63licks\x18\x06 \x01(\x03\x12\x17\n\x0funique_clickers\x18\x07 \x01(\x03\x12\x15\n\rfriend_clicks\x18\x08 \x01(\x03\x12\x13\n\x0b\x63onversions\x18\t \x01(\x03\x12\x17\n\x0f\x63onversion_rate\x18\n \x01(\x01\x12\x0e\n\x06shares\x18\x0b \x01(\x03\x12\x0f\n\x07signups\x18\x0c \x01(\x03\x12\x0e\n\x06orders\x18\r \x01(\x03\x12&\n\x07revenue\x18\x0e \x03(\x0b\x32\x15.smarturls.v1.Revenue\x12K\n\x0enon_human_hits\x18\x0f \x03(\x0b\x32\x33.smarturls.v1.TemplatePerformance.NonHumanHitsEntry\x12\x16\n\x0eunique_sharers\x18\x10 \x01(\x03\x12\x16\n\x0eunique_signups\x18\x11 \x01(\x03\x12\x15\n\runique_buyers\x18\x12 \x01(\x03\x12#\n\x1b\x63onversion_rate_per_clicker\x18\x13 \x01(\x01\x12.\n\x0cgoal_periods\x18\x14 \x03(\x0b\x32\x18.smarturls.v1.GoalPeriod\x12.\n\rcounted_range\x18\x15 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x1a\x33\n\x11NonHumanHitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"W\n\x1fListTemplatePerformanceResponse\x12\x34\n\ttemplates\x18\x01 \x03(\x0b\x32!.smarturls.v1.TemplatePerformance\"\x95\x01\n\x1cGetTemplateTimeSeriesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12&\n\x05range\x18\x03 \x01(\x0b\x32\x17.smarturls.v1.TimeRange\x12$\n\x06\x62ucket\x18\x04 \x01(\x0e\x32\x14.smarturls.v1.Bucket\"\x82\x02\n\x0fTimeSeriesPoint\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmessages_sent\x18\x02 \x01(\x03\x12\x0e\n\x06\x63licks\x18\x03 \x01(\x03\x12\x17\n\x0funique_clickers\x18\x04 \x01(\x03\x12\x13\n\x0b\x63onversions\x18\x05 \x01(\x03\x12\x0e\n\x06shares\x18\x06 \x01(\x03\x12\x0f\n\x07signups\x18\x07 \x01(\x03\x12\x0e\n\x06orders\x18\x08 \x01(\x03\x12&\n\x07revenue\x18\t \x03(\x0b\x32\x15.smarturls.v1.Revenue\x12\x16\n\x0enon_human_hits\x18\n \x01(\x03\"\xa0\x01\n\x12TemplateTimeSeries\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12 \n\x04goal\x18\x02 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12$\n\x06\x62ucket\x18\x03 \x01(\x0e\x32\x14.smarturls.v1.Bucket\x12-\n\x06points\x18\x04 \x03(\x0b\x32\x1d.smarturls.v1.TimeSeriesPoint\"o\n\x18\x45xplainConversionRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.smarturls.v1.ConversionKind\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\"\xd6\x01\n\nClickFacts\x12\x10\n\x08\x63lick_id\x18\x01 \x01(\x0c\x12\x0e\n\x06stored\x18\x02 \x01(\x08\x12.\n\nclicked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\thit_class\x18\x04 \x01(\t\x12\x0f\n\x07reasons\x18\x05 \x03(\t\x12\x14\n\x0csmart_url_id\x18\x06 \x01(\x03\x12)\n\tlink_kind\x18\x07 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x11\n\tlink_name\x18\x08 \x01(\t\"\xbf\x03\n\x15\x43onversionExplanation\x12,\n\nconversion\x18\x01 \x01(\x0b\x32\x18.smarturls.v1.Conversion\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12\'\n\x05\x63lick\x18\x03 \x01(\x0b\x32\x18.smarturls.v1.ClickFacts\x12-\n\x0bshare_click\x18\x04 \x01(\x0b\x32\x18.smarturls.v1.ClickFacts\x12\x12\n\nmessage_id\x18\x05 \x01(\t\x12+\n\x07sent_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x61\x64vocate_shortcode\x18\x07 \x01(\t\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x15\n\rtemplate_name\x18\t \x01(\t\x12.\n\x12goal_at_occurrence\x18\n \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\"\n\x1a\x61ttribution_window_seconds\x18\x0b \x01(\x03\x12\x32\n\x0ewindow_ends_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xca\x01\n\x06SortBy\x12\x17\n\x13SORT_BY_UNSPECIFIED\x10\x00\x12\x10\n\x0cSORT_BY_NAME\x10\x01\x12\x19\n\x15SORT_BY_MESSAGES_SENT\x10\x02\x12\x12\n\x0eSORT_BY_CLICKS\x10\x03\x12\x1b\n\x17SORT_BY_UNIQUE_CLICKERS\x10\x04\x12\x17\n\x13SORT_BY_CONVERSIONS\x10\x05\x12\x1b\n\x17SORT_BY_CONVERSION_RATE\x10\x06\x12\x13\n\x0fSORT_BY_REVENUE\x10\x07*A\n\x06\x42ucket\x12\x16\n\x12\x42UCKET_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x42UCKET_HOUR\x10\x01\x12\x0e\n\nBUCKET_DAY\x10\x02\x32\xbd\x03\n\x10\x44\x61shboardService\x12h\n\x16GetTemplatePerformance\x12+.smarturls.v1.GetTemplatePerformanceRequest\x1a!.smarturls.v1.TemplatePerformance\x12v\n\x17ListTemplatePerformance\x12,.smarturls.v1.ListTemplatePerformanceRequest\x1a-.smarturls.v1.ListTemplatePerformanceResponse\x12\x65\n\x15GetTemplateTimeSeries\x12*.smarturls.v1.GetTemplateTimeSeriesRequest\x1a .smarturls.v1.TemplateTimeSeries\x12`\n\x11\x45xplainConversion\x12&.smarturls.v1.ExplainConversionRequest\x1a#.smarturls.v1.ConversionExplanationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +36,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._loaded_options = None
   _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_options = b'8\001'
-  _globals['_TIMERANGE']._serialized_start=106
-  _globals['_TIMERANGE']._serialized_end=199
-  _globals['_GETTEMPLATEPERFORMANCEREQUEST']._serialized_start=201
-  _globals['_GETTEMPLATEPERFORMANCEREQUEST']._serialized_end=313
-  _globals['_LISTTEMPLATEPERFORMANCEREQUEST']._serialized_start=316
-  _globals['_LISTTEMPLATEPERFORMANCEREQUEST']._serialized_end=448
-  _globals['_REVENUE']._serialized_start=450
-  _globals['_REVENUE']._serialized_end=499
-  _globals['_TEMPLATEPERFORMANCE']._serialized_start=502
-  _globals['_TEMPLATEPERFORMANCE']._serialized_end=984
-  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_start=933
-  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_end=984
-  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_start=986
-  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_end=1073
-  _globals['_DASHBOARDSERVICE']._serialized_start=1076
-  _globals['_DASHBOARDSERVICE']._serialized_end=1320
+  _globals['_SORTBY']._serialized_start=2879
+  _globals['_SORTBY']._serialized_end=3081
+  _globals['_BUCKET']._serialized_start=3083
+  _globals['_BUCKET']._serialized_end=3148
+  _globals['_TIMERANGE']._serialized_start=138
+  _globals['_TIMERANGE']._serialized_end=231
+  _globals['_GETTEMPLATEPERFORMANCEREQUEST']._serialized_start=233
+  _globals['_GETTEMPLATEPERFORMANCEREQUEST']._serialized_end=345
+  _globals['_LISTTEMPLATEPERFORMANCEREQUEST']._serialized_start=348
+  _globals['_LISTTEMPLATEPERFORMANCEREQUEST']._serialized_end=539
+  _globals['_REVENUE']._serialized_start=541
+  _globals['_REVENUE']._serialized_end=590
+  _globals['_GOALPERIOD']._serialized_start=593
+  _globals['_GOALPERIOD']._serialized_end=742
+  _globals['_TEMPLATEPERFORMANCE']._serialized_start=745
+  _globals['_TEMPLATEPERFORMANCE']._serialized_end=1431
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_start=1380
+  _globals['_TEMPLATEPERFORMANCE_NONHUMANHITSENTRY']._serialized_end=1431
+  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_start=1433
+  _globals['_LISTTEMPLATEPERFORMANCERESPONSE']._serialized_end=1520
+  _globals['_GETTEMPLATETIMESERIESREQUEST']._serialized_start=1523
+  _globals['_GETTEMPLATETIMESERIESREQUEST']._serialized_end=1672
+  _globals['_TIMESERIESPOINT']._serialized_start=1675
+  _globals['_TIMESERIESPOINT']._serialized_end=1933
+  _globals['_TEMPLATETIMESERIES']._serialized_start=1936
+  _globals['_TEMPLATETIMESERIES']._serialized_end=2096
+  _globals['_EXPLAINCONVERSIONREQUEST']._serialized_start=2098
+  _globals['_EXPLAINCONVERSIONREQUEST']._serialized_end=2209
+  _globals['_CLICKFACTS']._serialized_start=2212
+  _globals['_CLICKFACTS']._serialized_end=2426
+  _globals['_CONVERSIONEXPLANATION']._serialized_start=2429
+  _globals['_CONVERSIONEXPLANATION']._serialized_end=2876
+  _globals['_DASHBOARDSERVICE']._serialized_start=3151
+  _globals['_DASHBOARDSERVICE']._serialized_end=3596
 # @@protoc_insertion_point(module_scope)

@@ -26,9 +26,11 @@ if _version_not_supported:
 
 
 class DashboardServiceStub:
-    """Per-template performance for the dashboard backend. Every figure counts the
-    facts that happened in [from, to): messages by send time, clicks by click
-    time, conversions by the time they occurred.
+    """Per-template performance for the dashboard backend, answered from hourly
+    rollups (never by counting raw clicks). Every figure counts the facts that
+    happened in the range: messages by send time, clicks by click time,
+    conversions by the time they occurred. Ranges are widened to whole hours
+    (UTC); the response says which range was counted.
     """
 
     def __init__(self, channel):
@@ -47,12 +49,24 @@ class DashboardServiceStub:
                 request_serializer=smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceResponse.FromString,
                 _registered_method=True)
+        self.GetTemplateTimeSeries = channel.unary_unary(
+                '/smarturls.v1.DashboardService/GetTemplateTimeSeries',
+                request_serializer=smarturls_dot_v1_dot_dashboard__pb2.GetTemplateTimeSeriesRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_dashboard__pb2.TemplateTimeSeries.FromString,
+                _registered_method=True)
+        self.ExplainConversion = channel.unary_unary(
+                '/smarturls.v1.DashboardService/ExplainConversion',
+                request_serializer=smarturls_dot_v1_dot_dashboard__pb2.ExplainConversionRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_dashboard__pb2.ConversionExplanation.FromString,
+                _registered_method=True)
 
 
 class DashboardServiceServicer:
-    """Per-template performance for the dashboard backend. Every figure counts the
-    facts that happened in [from, to): messages by send time, clicks by click
-    time, conversions by the time they occurred.
+    """Per-template performance for the dashboard backend, answered from hourly
+    rollups (never by counting raw clicks). Every figure counts the facts that
+    happened in the range: messages by send time, clicks by click time,
+    conversions by the time they occurred. Ranges are widened to whole hours
+    (UTC); the response says which range was counted.
     """
 
     def GetTemplatePerformance(self, request, context):
@@ -62,7 +76,21 @@ class DashboardServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTemplatePerformance(self, request, context):
-        """Every template of the account, optionally of one channel only.
+        """Every template of the account, optionally of one channel only, sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTemplateTimeSeries(self, request, context):
+        """One template's figures per hour or per day, for charts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExplainConversion(self, request, context):
+        """Why an outcome counts for a message, or why it does not: the whole chain.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,6 +109,16 @@ def add_DashboardServiceServicer_to_server(servicer, server):
                     request_deserializer=smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceResponse.SerializeToString,
             ),
+            'GetTemplateTimeSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTemplateTimeSeries,
+                    request_deserializer=smarturls_dot_v1_dot_dashboard__pb2.GetTemplateTimeSeriesRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_dashboard__pb2.TemplateTimeSeries.SerializeToString,
+            ),
+            'ExplainConversion': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainConversion,
+                    request_deserializer=smarturls_dot_v1_dot_dashboard__pb2.ExplainConversionRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_dashboard__pb2.ConversionExplanation.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'smarturls.v1.DashboardService', rpc_method_handlers)
@@ -90,9 +128,11 @@ def add_DashboardServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DashboardService:
-    """Per-template performance for the dashboard backend. Every figure counts the
-    facts that happened in [from, to): messages by send time, clicks by click
-    time, conversions by the time they occurred.
+    """Per-template performance for the dashboard backend, answered from hourly
+    rollups (never by counting raw clicks). Every figure counts the facts that
+    happened in the range: messages by send time, clicks by click time,
+    conversions by the time they occurred. Ranges are widened to whole hours
+    (UTC); the response says which range was counted.
     """
 
     @staticmethod
@@ -139,6 +179,60 @@ class DashboardService:
             '/smarturls.v1.DashboardService/ListTemplatePerformance',
             smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceRequest.SerializeToString,
             smarturls_dot_v1_dot_dashboard__pb2.ListTemplatePerformanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTemplateTimeSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.DashboardService/GetTemplateTimeSeries',
+            smarturls_dot_v1_dot_dashboard__pb2.GetTemplateTimeSeriesRequest.SerializeToString,
+            smarturls_dot_v1_dot_dashboard__pb2.TemplateTimeSeries.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainConversion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.DashboardService/ExplainConversion',
+            smarturls_dot_v1_dot_dashboard__pb2.ExplainConversionRequest.SerializeToString,
+            smarturls_dot_v1_dot_dashboard__pb2.ConversionExplanation.FromString,
             options,
             channel_credentials,
             insecure,

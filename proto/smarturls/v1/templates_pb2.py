@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/templates.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"\xf3\x01\n\x0cTemplateLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x17\n\x0f\x64\x65stination_url\x18\x03 \x01(\t\x12+\n\x07network\x18\x04 \x01(\x0e\x32\x1a.smarturls.v1.ShareNetwork\x12\x12\n\nshare_text\x18\x05 \x01(\t\x12\x15\n\rshare_subject\x18\x06 \x01(\t\x12\x10\n\x08og_title\x18\x07 \x01(\t\x12\x16\n\x0eog_description\x18\x08 \x01(\t\x12\x14\n\x0cog_image_url\x18\t \x01(\t\"b\n\nGoalChange\x12 \n\x04goal\x18\x01 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa7\x02\n\x08Template\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12&\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x05 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12)\n\x05links\x18\x06 \x03(\x0b\x32\x1a.smarturls.v1.TemplateLink\x12.\n\x0cgoal_history\x18\x07 \x03(\x0b\x32\x18.smarturls.v1.GoalChange\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\t \x01(\x03\"\xae\x01\n\x15\x43reateTemplateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12)\n\x05links\x18\x05 \x03(\x0b\x32\x1a.smarturls.v1.TemplateLink\"=\n\x12GetTemplateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\"c\n\x16SetTemplateGoalRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12 \n\x04goal\x18\x03 \x01(\x0e\x32\x12.smarturls.v1.Goal\"n\n\x19UpdateTemplateLinkRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12(\n\x04link\x18\x03 \x01(\x0b\x32\x1a.smarturls.v1.TemplateLink2\xd1\x02\n\x0fTemplateService\x12M\n\x0e\x43reateTemplate\x12#.smarturls.v1.CreateTemplateRequest\x1a\x16.smarturls.v1.Template\x12G\n\x0bGetTemplate\x12 .smarturls.v1.GetTemplateRequest\x1a\x16.smarturls.v1.Template\x12O\n\x0fSetTemplateGoal\x12$.smarturls.v1.SetTemplateGoalRequest\x1a\x16.smarturls.v1.Template\x12U\n\x12UpdateTemplateLink\x12\'.smarturls.v1.UpdateTemplateLinkRequest\x1a\x16.smarturls.v1.Templateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csmarturls/v1/templates.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"\xf3\x01\n\x0cTemplateLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x17\n\x0f\x64\x65stination_url\x18\x03 \x01(\t\x12+\n\x07network\x18\x04 \x01(\x0e\x32\x1a.smarturls.v1.ShareNetwork\x12\x12\n\nshare_text\x18\x05 \x01(\t\x12\x15\n\rshare_subject\x18\x06 \x01(\t\x12\x10\n\x08og_title\x18\x07 \x01(\t\x12\x16\n\x0eog_description\x18\x08 \x01(\t\x12\x14\n\x0cog_image_url\x18\t \x01(\t\"b\n\nGoalChange\x12 \n\x04goal\x18\x01 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcb\x02\n\x08Template\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12&\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x05 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12)\n\x05links\x18\x06 \x03(\x0b\x32\x1a.smarturls.v1.TemplateLink\x12.\n\x0cgoal_history\x18\x07 \x03(\x0b\x32\x18.smarturls.v1.GoalChange\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\t \x01(\x03\x12\"\n\x1a\x61ttribution_window_seconds\x18\n \x01(\x03\"\xd2\x01\n\x15\x43reateTemplateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x15.smarturls.v1.Channel\x12 \n\x04goal\x18\x04 \x01(\x0e\x32\x12.smarturls.v1.Goal\x12)\n\x05links\x18\x05 \x03(\x0b\x32\x1a.smarturls.v1.TemplateLink\x12\"\n\x1a\x61ttribution_window_seconds\x18\x06 \x01(\x03\"=\n\x12GetTemplateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\"c\n\x16SetTemplateGoalRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12 \n\x04goal\x18\x03 \x01(\x0e\x32\x12.smarturls.v1.Goal\"n\n\x19UpdateTemplateLinkRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12(\n\x04link\x18\x03 \x01(\x0b\x32\x1a.smarturls.v1.TemplateLink\"j\n\x1bSetAttributionWindowRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12\"\n\x1a\x61ttribution_window_seconds\x18\x03 \x01(\x03\x32\xac\x03\n\x0fTemplateService\x12M\n\x0e\x43reateTemplate\x12#.smarturls.v1.CreateTemplateRequest\x1a\x16.smarturls.v1.Template\x12G\n\x0bGetTemplate\x12 .smarturls.v1.GetTemplateRequest\x1a\x16.smarturls.v1.Template\x12O\n\x0fSetTemplateGoal\x12$.smarturls.v1.SetTemplateGoalRequest\x1a\x16.smarturls.v1.Template\x12U\n\x12UpdateTemplateLink\x12\'.smarturls.v1.UpdateTemplateLinkRequest\x1a\x16.smarturls.v1.Template\x12Y\n\x14SetAttributionWindow\x12).smarturls.v1.SetAttributionWindowRequest\x1a\x16.smarturls.v1.Templateb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,15 +38,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GOALCHANGE']._serialized_start=352
   _globals['_GOALCHANGE']._serialized_end=450
   _globals['_TEMPLATE']._serialized_start=453
-  _globals['_TEMPLATE']._serialized_end=748
-  _globals['_CREATETEMPLATEREQUEST']._serialized_start=751
-  _globals['_CREATETEMPLATEREQUEST']._serialized_end=925
-  _globals['_GETTEMPLATEREQUEST']._serialized_start=927
-  _globals['_GETTEMPLATEREQUEST']._serialized_end=988
-  _globals['_SETTEMPLATEGOALREQUEST']._serialized_start=990
-  _globals['_SETTEMPLATEGOALREQUEST']._serialized_end=1089
-  _globals['_UPDATETEMPLATELINKREQUEST']._serialized_start=1091
-  _globals['_UPDATETEMPLATELINKREQUEST']._serialized_end=1201
-  _globals['_TEMPLATESERVICE']._serialized_start=1204
-  _globals['_TEMPLATESERVICE']._serialized_end=1541
+  _globals['_TEMPLATE']._serialized_end=784
+  _globals['_CREATETEMPLATEREQUEST']._serialized_start=787
+  _globals['_CREATETEMPLATEREQUEST']._serialized_end=997
+  _globals['_GETTEMPLATEREQUEST']._serialized_start=999
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=1060
+  _globals['_SETTEMPLATEGOALREQUEST']._serialized_start=1062
+  _globals['_SETTEMPLATEGOALREQUEST']._serialized_end=1161
+  _globals['_UPDATETEMPLATELINKREQUEST']._serialized_start=1163
+  _globals['_UPDATETEMPLATELINKREQUEST']._serialized_end=1273
+  _globals['_SETATTRIBUTIONWINDOWREQUEST']._serialized_start=1275
+  _globals['_SETATTRIBUTIONWINDOWREQUEST']._serialized_end=1381
+  _globals['_TEMPLATESERVICE']._serialized_start=1384
+  _globals['_TEMPLATESERVICE']._serialized_end=1812
 # @@protoc_insertion_point(module_scope)

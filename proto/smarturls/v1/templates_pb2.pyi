@@ -41,7 +41,7 @@ class GoalChange(_message.Message):
     def __init__(self, goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Template(_message.Message):
-    __slots__ = ("template_id", "account_id", "name", "channel", "goal", "links", "goal_history", "created_at", "version")
+    __slots__ = ("template_id", "account_id", "name", "channel", "goal", "links", "goal_history", "created_at", "version", "attribution_window_seconds")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class Template(_message.Message):
     GOAL_HISTORY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
     template_id: int
     account_id: int
     name: str
@@ -60,21 +61,24 @@ class Template(_message.Message):
     goal_history: _containers.RepeatedCompositeFieldContainer[GoalChange]
     created_at: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, template_id: _Optional[int] = ..., account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ..., goal_history: _Optional[_Iterable[_Union[GoalChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    attribution_window_seconds: int
+    def __init__(self, template_id: _Optional[int] = ..., account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ..., goal_history: _Optional[_Iterable[_Union[GoalChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., attribution_window_seconds: _Optional[int] = ...) -> None: ...
 
 class CreateTemplateRequest(_message.Message):
-    __slots__ = ("account_id", "name", "channel", "goal", "links")
+    __slots__ = ("account_id", "name", "channel", "goal", "links", "attribution_window_seconds")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     GOAL_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
     account_id: int
     name: str
     channel: _common_pb2.Channel
     goal: _common_pb2.Goal
     links: _containers.RepeatedCompositeFieldContainer[TemplateLink]
-    def __init__(self, account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ...) -> None: ...
+    attribution_window_seconds: int
+    def __init__(self, account_id: _Optional[int] = ..., name: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., goal: _Optional[_Union[_common_pb2.Goal, str]] = ..., links: _Optional[_Iterable[_Union[TemplateLink, _Mapping]]] = ..., attribution_window_seconds: _Optional[int] = ...) -> None: ...
 
 class GetTemplateRequest(_message.Message):
     __slots__ = ("account_id", "template_id")
@@ -103,3 +107,13 @@ class UpdateTemplateLinkRequest(_message.Message):
     template_id: int
     link: TemplateLink
     def __init__(self, account_id: _Optional[int] = ..., template_id: _Optional[int] = ..., link: _Optional[_Union[TemplateLink, _Mapping]] = ...) -> None: ...
+
+class SetAttributionWindowRequest(_message.Message):
+    __slots__ = ("account_id", "template_id", "attribution_window_seconds")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    account_id: int
+    template_id: int
+    attribution_window_seconds: int
+    def __init__(self, account_id: _Optional[int] = ..., template_id: _Optional[int] = ..., attribution_window_seconds: _Optional[int] = ...) -> None: ...

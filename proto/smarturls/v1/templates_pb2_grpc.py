@@ -55,6 +55,11 @@ class TemplateServiceStub:
                 request_serializer=smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_templates__pb2.Template.FromString,
                 _registered_method=True)
+        self.SetAttributionWindow = channel.unary_unary(
+                '/smarturls.v1.TemplateService/SetAttributionWindow',
+                request_serializer=smarturls_dot_v1_dot_templates__pb2.SetAttributionWindowRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_templates__pb2.Template.FromString,
+                _registered_method=True)
 
 
 class TemplateServiceServicer:
@@ -88,6 +93,14 @@ class TemplateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetAttributionWindow(self, request, context):
+        """How long after sending a message its conversions count for it. Applies to
+        outcomes recorded from now on; recorded ones keep the window they were judged by.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TemplateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +122,11 @@ def add_TemplateServiceServicer_to_server(servicer, server):
             'UpdateTemplateLink': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateTemplateLink,
                     request_deserializer=smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_templates__pb2.Template.SerializeToString,
+            ),
+            'SetAttributionWindow': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAttributionWindow,
+                    request_deserializer=smarturls_dot_v1_dot_templates__pb2.SetAttributionWindowRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_templates__pb2.Template.SerializeToString,
             ),
     }
@@ -220,6 +238,33 @@ class TemplateService:
             target,
             '/smarturls.v1.TemplateService/UpdateTemplateLink',
             smarturls_dot_v1_dot_templates__pb2.UpdateTemplateLinkRequest.SerializeToString,
+            smarturls_dot_v1_dot_templates__pb2.Template.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAttributionWindow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.TemplateService/SetAttributionWindow',
+            smarturls_dot_v1_dot_templates__pb2.SetAttributionWindowRequest.SerializeToString,
             smarturls_dot_v1_dot_templates__pb2.Template.FromString,
             options,
             channel_credentials,
