@@ -1,4 +1,4 @@
-"""python -m control serve | migrate"""
+"""python -m control serve | migrate | reconcile [--help]"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 
+from control import reconcile
 from control.db.migrate import apply_migrations
 from control.server import database, serve
 from control.settings import ControlSettings
@@ -28,6 +29,8 @@ def main(argv: list[str]) -> int:
         asyncio.run(serve(settings))
     elif command == "migrate":
         asyncio.run(migrate(settings))
+    elif command == "reconcile":
+        return asyncio.run(reconcile.run(settings, argv[1:]))
     else:
         print(__doc__)
         return 2

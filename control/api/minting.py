@@ -8,13 +8,15 @@ import grpc
 from control.api import convert
 from control.api.deps import Deps
 from control.api.interceptors import status_for
-from control.domain.errors import DomainError
+from control.domain.errors import DomainError, InvalidArgument
 from control.domain.minting import MintResult, mint_messages, revoke_message
 from control.domain.model import MintRequest
 from smarturls.v1 import minting_pb2, minting_pb2_grpc
 
 # How many queued requests one streaming transaction takes at most.
 STREAM_BATCH = 1000
+# Requests one MintBatch may carry.
+MAX_BATCH = 5000
 _END = None
 
 
@@ -68,6 +70,24 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
             await reader
         finally:
             reader.cancel()
+
+    async def MintSmartUrlsBatches(
+        self,
+        request_iterator: AsyncIterator[minting_pb2.MintBatch],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[minting_pb2.MintBatchResult]:
+        async for batch in request_iterator:
+            if len(batch.requests) > MAX_BATCH:
+                raise InvalidArgument.field(
+                    "requests", f"{len(batch.requests)} in one batch; at most {MAX_BATCH}"
+                )
+            requests = list(batch.requests)
+            results = await self._mint(requests)
+            yield minting_pb2.MintBatchResult(
+                responses=[
+                    _response(r, result) for r, result in zip(requests, results, strict=True)
+                ]
+            )
 
     async def _mint(self, requests: list[minting_pb2.MintSmartUrlsRequest]) -> list[MintResult]:
         """Mints the convertible requests; the others answer with their own error."""

@@ -29,7 +29,7 @@ from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
 from control.domain.model import ClickRow
 from control.domain.partitions import ClickPartitions
 from control.domain.retry import retry_deadlocks
-from control.domain.rollups import refresh_outcomes
+from control.domain.rollups import apply_deltas, prepare, refresh_outcomes
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS click_staging (
@@ -178,17 +178,9 @@ WITH deltas AS (
     SELECT account_id, template_id, {_HOUR.format("clicked_at")}, -count(*), 0, count(*), 0, 0
     FROM click_flipped WHERE old_class = 'human' GROUP BY 1, 2, 3
 )
-INSERT INTO template_hourly (account_id, template_id, hour, clicks, friend_clicks,
-                             scanner_hits, preview_hits, bot_hits)
-SELECT account_id, template_id, hour, sum(clicks), sum(friend_clicks), sum(scanner_hits),
-       sum(preview_hits), sum(bot_hits)
-FROM deltas GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-ON CONFLICT (account_id, template_id, hour) DO UPDATE SET
-    clicks = template_hourly.clicks + excluded.clicks,
-    friend_clicks = template_hourly.friend_clicks + excluded.friend_clicks,
-    scanner_hits = template_hourly.scanner_hits + excluded.scanner_hits,
-    preview_hits = template_hourly.preview_hits + excluded.preview_hits,
-    bot_hits = template_hourly.bot_hits + excluded.bot_hits
+INSERT INTO rollup_deltas (account_id, template_id, hour, clicks, friend_clicks,
+                           scanner_hits, preview_hits, bot_hits)
+SELECT * FROM deltas
 """
 
 # A message's unique clicker is counted in the hour of its first human click.
@@ -227,11 +219,8 @@ WITH candidates AS (
     UNION ALL
     SELECT account_id, template_id, {_HOUR.format("new")}, 1 FROM changed WHERE new IS NOT NULL
 )
-INSERT INTO template_hourly (account_id, template_id, hour, unique_clickers)
-SELECT account_id, template_id, hour, sum(d) FROM deltas
-GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
-ON CONFLICT (account_id, template_id, hour) DO UPDATE
-SET unique_clickers = template_hourly.unique_clickers + excluded.unique_clickers
+INSERT INTO rollup_deltas (account_id, template_id, hour, unique_clickers)
+SELECT * FROM deltas
 """
 
 
@@ -283,8 +272,9 @@ async def _store(conn: asyncpg.Connection, clicks: Sequence[ClickRow]) -> int:
     await conn.execute(_BURST)
     touched = [(r[0], r[1]) for r in await conn.fetch(_UNMAKE)]
     touched += [(r[0], r[1]) for r in await conn.fetch(_SHARES)]
-    # Outcome hours before traffic rows: the lock order of rollups.py.
-    await refresh_outcomes(conn, touched)
+    await prepare(conn)
+    await refresh_outcomes(conn, touched, apply=False)
     await conn.execute(_TRAFFIC)
     await conn.execute(_FIRST_CLICKS)
+    await apply_deltas(conn)
     return stored

@@ -50,17 +50,34 @@ BucketSize = Literal["HOUR", "DAY"]
 
 _SUMS = ", ".join(f"sum({c})::bigint AS {c}" for c in COLUMNS)
 
+_COLUMN_LIST = ", ".join(COLUMNS)
+
+# Whole days from the daily table, the hours at either end from the hourly one.
 _FIGURES = f"""
-SELECT template_id, {_SUMS}
-FROM template_hourly
-WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+SELECT template_id, {_SUMS} FROM (
+    SELECT template_id, {_COLUMN_LIST} FROM template_hourly
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+    UNION ALL
+    SELECT template_id, {_COLUMN_LIST} FROM template_daily
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND day >= $4 AND day < $5
+    UNION ALL
+    SELECT template_id, {_COLUMN_LIST} FROM template_hourly
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $5 AND hour < $6
+) parts
 GROUP BY template_id
 """
 
 _REVENUE = """
-SELECT template_id, currency, sum(revenue_minor) AS revenue_minor
-FROM template_hourly_revenue
-WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+SELECT template_id, currency, sum(revenue_minor) AS revenue_minor FROM (
+    SELECT template_id, currency, revenue_minor FROM template_hourly_revenue
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $3 AND hour < $4
+    UNION ALL
+    SELECT template_id, currency, revenue_minor FROM template_daily_revenue
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND day >= $4 AND day < $5
+    UNION ALL
+    SELECT template_id, currency, revenue_minor FROM template_hourly_revenue
+    WHERE account_id = $1 AND template_id = ANY($2::bigint[]) AND hour >= $5 AND hour < $6
+) parts
 GROUP BY template_id, currency
 """
 
@@ -94,14 +111,19 @@ async def _figures(
     since: datetime,
     until: datetime,
 ) -> dict[int, Figures]:
+    # [since, first_day) hourly, [first_day, last_day) daily, [last_day, until) hourly.
+    first_day, last_day = ceil_to(since, DAY), floor_to(until, DAY)
+    if first_day >= last_day:
+        first_day = last_day = until
+    bounds = (since, first_day, last_day, until)
     revenue: dict[int, dict[str, int]] = {}
-    for row in await conn.fetch(_REVENUE, account_id, template_ids, since, until):
+    for row in await conn.fetch(_REVENUE, account_id, template_ids, *bounds):
         # numeric: a sum of bigints may not fit a bigint; clamp it.
         amount = min(int(row["revenue_minor"]), _INT64_MAX)
         if amount:
             revenue.setdefault(row["template_id"], {})[row["currency"]] = amount
     figures = {}
-    for row in await conn.fetch(_FIGURES, account_id, template_ids, since, until):
+    for row in await conn.fetch(_FIGURES, account_id, template_ids, *bounds):
         values = {c: row[c] for c in COLUMNS}
         figures[row["template_id"]] = Figures(**values, revenue=revenue.get(row["template_id"], {}))
     return figures
@@ -218,13 +240,14 @@ async def template_time_series(
     start, end = time_range(since, until, step)
     if (end - start) / step > MAX_POINTS:
         raise InvalidArgument.field("range", f"more than {MAX_POINTS} buckets; use day buckets")
-    unit = bucket.lower()
+    # Day buckets read the daily table; the range is whole buckets either way.
+    table, period = ("template_hourly", "hour") if bucket == "HOUR" else ("template_daily", "day")
     async with db.acquire() as conn:
         template = await load_template(conn, account_id, template_id)
         rows = await conn.fetch(
-            f"SELECT date_trunc('{unit}', hour, 'UTC') AS start, {_SUMS}"
-            " FROM template_hourly WHERE account_id = $1 AND template_id = $2"
-            " AND hour >= $3 AND hour < $4 GROUP BY 1",
+            f"SELECT {period} AS start, {_SUMS} FROM {table}"
+            f" WHERE account_id = $1 AND template_id = $2 AND {period} >= $3 AND {period} < $4"
+            " GROUP BY 1",
             account_id,
             template_id,
             start,
@@ -232,10 +255,9 @@ async def template_time_series(
         )
         revenue: dict[datetime, dict[str, int]] = {}
         for row in await conn.fetch(
-            f"SELECT date_trunc('{unit}', hour, 'UTC') AS start, currency,"
-            " sum(revenue_minor) AS revenue_minor FROM template_hourly_revenue"
-            " WHERE account_id = $1 AND template_id = $2 AND hour >= $3 AND hour < $4"
-            " GROUP BY 1, 2",
+            f"SELECT {period} AS start, currency, sum(revenue_minor) AS revenue_minor"
+            f" FROM {table}_revenue WHERE account_id = $1 AND template_id = $2"
+            f" AND {period} >= $3 AND {period} < $4 GROUP BY 1, 2",
             account_id,
             template_id,
             start,

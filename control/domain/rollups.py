@@ -9,7 +9,13 @@ those hours, under an advisory lock per hour, which also makes concurrent
 writers of one hour take turns: each recompute runs after the previous one
 committed and sees its rows (READ COMMITTED takes a snapshot per statement).
 
-Lock order, everywhere: messages (sorted), then hours (sorted), then rows.
+Every change is first written as deltas to a per-transaction temp table and
+then applied by one statement to the hourly table and to the daily one (the
+same figures per UTC day, so a 90-day list reads days, not hours): deltas
+commute, so concurrent writers of one row never overwrite each other.
+
+Lock order, everywhere: messages (sorted), then hours (sorted), then rows
+(sorted, all in the one applying statement).
 
 The SQL that decides what counts lives here once and is used both by the
 live path and by reconcile(), which recomputes everything from raw facts.
@@ -83,33 +89,81 @@ WITH h AS (
 )
 """
 
-_REFRESH_OUTCOMES = (
+_DELTAS = f"""
+CREATE TEMP TABLE IF NOT EXISTS rollup_deltas (
+    account_id bigint, template_id bigint, hour timestamptz,
+    {", ".join(f"{c} bigint NOT NULL DEFAULT 0" for c in COLUMNS)}
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS revenue_deltas (
+    account_id bigint, template_id bigint, hour timestamptz, currency text,
+    revenue_minor numeric
+) ON COMMIT DELETE ROWS;
+"""
+
+_SUMMED = ", ".join(f"sum({c})" for c in COLUMNS)
+
+
+def _added(table: str) -> str:
+    return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
+
+
+_APPLY = f"""
+WITH d AS (DELETE FROM rollup_deltas RETURNING *), hourly AS (
+    INSERT INTO template_hourly (account_id, template_id, hour, {", ".join(COLUMNS)})
+    SELECT account_id, template_id, hour, {_SUMMED} FROM d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, template_id, hour) DO UPDATE SET {_added("template_hourly")}
+)
+INSERT INTO template_daily (account_id, template_id, day, {", ".join(COLUMNS)})
+SELECT account_id, template_id, date_trunc('day', hour, 'UTC'), {_SUMMED}
+FROM d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+ON CONFLICT (account_id, template_id, day) DO UPDATE SET {_added("template_daily")}
+"""
+
+_APPLY_REVENUE = """
+WITH d AS (DELETE FROM revenue_deltas RETURNING *), hourly AS (
+    INSERT INTO template_hourly_revenue (account_id, template_id, hour, currency, revenue_minor)
+    SELECT account_id, template_id, hour, currency, sum(revenue_minor)
+    FROM d GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (account_id, template_id, hour, currency) DO UPDATE
+    SET revenue_minor = template_hourly_revenue.revenue_minor + excluded.revenue_minor
+)
+INSERT INTO template_daily_revenue (account_id, template_id, day, currency, revenue_minor)
+SELECT account_id, template_id, date_trunc('day', hour, 'UTC'), currency, sum(revenue_minor)
+FROM d GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+ON CONFLICT (account_id, template_id, day, currency) DO UPDATE
+SET revenue_minor = template_daily_revenue.revenue_minor + excluded.revenue_minor
+"""
+
+# New outcome figures of the hours, as deltas against what the rollup holds. The
+# hour locks keep other writers of these outcome columns out meanwhile.
+_OUTCOME_DELTAS = (
     _COUNTED_IN_HOURS
-    + f"""
-INSERT INTO template_hourly (account_id, template_id, hour, {", ".join(OUTCOME_COLUMNS)})
-SELECT h.account_id, h.template_id, h.hour, {_OUTCOME_FIGURES}
-FROM h LEFT JOIN counted c USING (account_id, template_id, hour)
-GROUP BY h.account_id, h.template_id, h.hour
-ORDER BY h.account_id, h.template_id, h.hour
-ON CONFLICT (account_id, template_id, hour) DO UPDATE SET
-    {", ".join(f"{c} = excluded.{c}" for c in OUTCOME_COLUMNS)}
+    + f""", fresh AS (
+    SELECT h.account_id, h.template_id, h.hour, {_OUTCOME_FIGURES}
+    FROM h LEFT JOIN counted c USING (account_id, template_id, hour)
+    GROUP BY h.account_id, h.template_id, h.hour
+)
+INSERT INTO rollup_deltas (account_id, template_id, hour, {", ".join(OUTCOME_COLUMNS)})
+SELECT f.account_id, f.template_id, f.hour,
+       {", ".join(f"f.{c} - coalesce(o.{c}, 0)" for c in OUTCOME_COLUMNS)}
+FROM fresh f LEFT JOIN template_hourly o
+  ON o.account_id = f.account_id AND o.template_id = f.template_id AND o.hour = f.hour
 """
 )
 
-_CLEAR_REVENUE = """
-DELETE FROM template_hourly_revenue r
-USING unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS h(account_id, template_id, hour)
-WHERE r.account_id = h.account_id AND r.template_id = h.template_id AND r.hour = h.hour
-"""
-
-_REFRESH_REVENUE = (
+_REVENUE_DELTAS = (
     _COUNTED_IN_HOURS
-    + """
-INSERT INTO template_hourly_revenue (account_id, template_id, hour, currency, revenue_minor)
-SELECT account_id, template_id, hour, currency, sum(net)
-FROM counted WHERE kind = 'ORDER'
-GROUP BY account_id, template_id, hour, currency
-ORDER BY account_id, template_id, hour, currency
+    + """, fresh AS (
+    SELECT account_id, template_id, hour, currency, sum(net) AS revenue_minor
+    FROM counted WHERE kind = 'ORDER' GROUP BY 1, 2, 3, 4
+), old AS (
+    SELECT r.account_id, r.template_id, r.hour, r.currency, r.revenue_minor
+    FROM template_hourly_revenue r JOIN h USING (account_id, template_id, hour)
+)
+INSERT INTO revenue_deltas (account_id, template_id, hour, currency, revenue_minor)
+SELECT account_id, template_id, hour, currency,
+       coalesce(f.revenue_minor, 0) - coalesce(o.revenue_minor, 0)
+FROM fresh f FULL JOIN old o USING (account_id, template_id, hour, currency)
 """
 )
 
@@ -137,55 +191,66 @@ async def lock_messages(conn: asyncpg.Connection, messages: Iterable[tuple[int, 
         )
 
 
-async def refresh_outcomes(conn: asyncpg.Connection, messages: Iterable[tuple[int, int]]) -> None:
+async def prepare(conn: asyncpg.Connection) -> None:
+    """Creates this connection's delta tables (once; they empty on commit)."""
+    await conn.execute(_DELTAS)
+
+
+async def apply_deltas(conn: asyncpg.Connection) -> None:
+    await conn.execute(_APPLY)
+    await conn.execute(_APPLY_REVENUE)
+
+
+async def refresh_outcomes(
+    conn: asyncpg.Connection, messages: Iterable[tuple[int, int]], *, apply: bool = True
+) -> None:
     """Recomputes the outcome figures of every hour in which these messages have
     conversions. The caller holds the messages' locks (lock_messages) and has
-    written its change in this transaction."""
+    written its change in this transaction. apply=False leaves the deltas for
+    the caller's apply_deltas()."""
     accounts, message_ids = _columns(sorted(set(messages)), 2)
-    if not accounts:
-        return
-    hours = await conn.fetch(_HOURS_OF_GROUPS, accounts, message_ids)
-    await refresh_hours(conn, [(r["account_id"], r["template_id"], r["hour"]) for r in hours])
+    if accounts:
+        hours = await conn.fetch(_HOURS_OF_GROUPS, accounts, message_ids)
+        await refresh_hours(conn, [(r["account_id"], r["template_id"], r["hour"]) for r in hours])
+    if apply:
+        await apply_deltas(conn)
 
 
 async def refresh_hours(conn: asyncpg.Connection, hours: Sequence[Hour]) -> None:
+    """Writes the deltas that bring these hours' outcome figures up to date."""
     hours = sorted(set(hours))
     if not hours:
         return
+    await prepare(conn)
+    columns = _columns(hours, 3)
     await conn.execute(
         "SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended("
         " 'hour:' || a || ':' || t || ':' || extract(epoch FROM h)::bigint, 0) AS k"
         " FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS x(a, t, h)"
         " ORDER BY 1) keys",
-        *_columns(hours, 3),
+        *columns,
     )
-    columns = _columns(hours, 3)
-    await conn.execute(_REFRESH_OUTCOMES, *columns)
-    await conn.execute(_CLEAR_REVENUE, *columns)
-    await conn.execute(_REFRESH_REVENUE, *columns)
+    await conn.execute(_OUTCOME_DELTAS, *columns)
+    await conn.execute(_REVENUE_DELTAS, *columns)
 
 
 async def add_sent(conn: asyncpg.Connection, messages: Iterable[tuple[int, int, datetime]]) -> None:
     """Counts newly stored messages (account_id, template_id, sent_at) in their hours."""
     per_hour = Counter(
-        (
-            account_id,
-            template_id,
-            sent_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0),
-        )
-        for account_id, template_id, sent_at in messages
+        (account, template, sent_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
+        for account, template, sent_at in messages
     )
     if not per_hour:
         return
     keys = sorted(per_hour)
+    await prepare(conn)
     await conn.execute(
-        "INSERT INTO template_hourly (account_id, template_id, hour, messages_sent)"
-        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[])"
-        " ON CONFLICT (account_id, template_id, hour) DO UPDATE"
-        " SET messages_sent = template_hourly.messages_sent + excluded.messages_sent",
+        "INSERT INTO rollup_deltas (account_id, template_id, hour, messages_sent)"
+        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[])",
         *_columns(keys, 3),
         [per_hour[k] for k in keys],
     )
+    await apply_deltas(conn)
 
 
 def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
@@ -280,25 +345,34 @@ async def reconcile(
             hour = (row["account_id"], row["template_id"], row["hour"])
             expected[hour, "revenue:" + row["currency"]] = int(row["revenue_minor"])
 
-        stored: dict[tuple[Hour, str], int] = {}
+        stored = await _stored(conn, account_ids, "template_hourly", "hour")
+        # The daily table must equal its hours, whatever they hold.
+        summed = ", ".join(f"sum({c}) AS {c}" for c in COLUMNS)
         for row in await conn.fetch(
-            "SELECT * FROM template_hourly WHERE account_id = ANY($1::bigint[])", list(account_ids)
-        ):
-            hour = (row["account_id"], row["template_id"], row["hour"])
-            for column in COLUMNS:
-                if row[column]:
-                    stored[hour, column] = int(row[column])
-        for row in await conn.fetch(
-            "SELECT * FROM template_hourly_revenue WHERE account_id = ANY($1::bigint[])",
+            f"SELECT account_id, template_id, date_trunc('day', hour, 'UTC') AS day, {summed}"
+            " FROM template_hourly WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3",
             list(account_ids),
         ):
-            hour = (row["account_id"], row["template_id"], row["hour"])
-            stored[hour, "revenue:" + row["currency"]] = int(row["revenue_minor"])
+            day = (row["account_id"], row["template_id"], row["day"])
+            for column in COLUMNS:
+                if row[column]:
+                    expected[day, "daily:" + column] = int(row[column])
+        for row in await conn.fetch(
+            "SELECT account_id, template_id, date_trunc('day', hour, 'UTC') AS day, currency,"
+            " sum(revenue_minor) AS revenue_minor FROM template_hourly_revenue"
+            " WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3, 4",
+            list(account_ids),
+        ):
+            day = (row["account_id"], row["template_id"], row["day"])
+            if row["revenue_minor"]:
+                expected[day, "daily:revenue:" + row["currency"]] = int(row["revenue_minor"])
+        daily = await _stored(conn, account_ids, "template_daily", "day")
+        stored.update({(key, "daily:" + figure): v for (key, figure), v in daily.items()})
 
     differences = []
     for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], k[1])):
         (account_id, template_id, moment), figure = key
-        if horizon is not None and moment < horizon and figure in _CLICK_FIGURES:
+        if horizon is not None and moment < horizon and figure.split(":")[-1] in _CLICK_FIGURES:
             continue  # raw clicks of this hour may have been dropped by retention
         if expected.get(key, 0) != stored.get(key, 0):
             differences.append(
@@ -312,8 +386,52 @@ async def reconcile(
                 )
             )
     if fix and differences:
-        await _replace(conn, differences)
+        async with conn.transaction():
+            await _replace(conn, [d for d in differences if not d.figure.startswith("daily:")])
+            await _rebuild_daily(conn, account_ids)
     return differences
+
+
+async def _stored(
+    conn: asyncpg.Connection, account_ids: Sequence[int], table: str, period: str
+) -> dict[tuple[Hour, str], int]:
+    stored: dict[tuple[Hour, str], int] = {}
+    for row in await conn.fetch(
+        f"SELECT * FROM {table} WHERE account_id = ANY($1::bigint[])", list(account_ids)
+    ):
+        key = (row["account_id"], row["template_id"], row[period])
+        for column in COLUMNS:
+            if row[column]:
+                stored[key, column] = int(row[column])
+    for row in await conn.fetch(
+        f"SELECT * FROM {table}_revenue WHERE account_id = ANY($1::bigint[])", list(account_ids)
+    ):
+        if row["revenue_minor"]:
+            key = (row["account_id"], row["template_id"], row[period])
+            stored[key, "revenue:" + row["currency"]] = int(row["revenue_minor"])
+    return stored
+
+
+async def _rebuild_daily(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
+    ids = list(account_ids)
+    columns = ", ".join(COLUMNS)
+    await conn.execute("DELETE FROM template_daily WHERE account_id = ANY($1::bigint[])", ids)
+    await conn.execute(
+        "DELETE FROM template_daily_revenue WHERE account_id = ANY($1::bigint[])", ids
+    )
+    await conn.execute(
+        f"INSERT INTO template_daily (account_id, template_id, day, {columns})"
+        f" SELECT account_id, template_id, date_trunc('day', hour, 'UTC'), {_SUMMED}"
+        " FROM template_hourly WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3",
+        ids,
+    )
+    await conn.execute(
+        "INSERT INTO template_daily_revenue (account_id, template_id, day, currency,"
+        " revenue_minor) SELECT account_id, template_id, date_trunc('day', hour, 'UTC'),"
+        " currency, sum(revenue_minor) FROM template_hourly_revenue"
+        " WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3, 4",
+        ids,
+    )
 
 
 _CLICK_FIGURES = {
@@ -327,28 +445,68 @@ _CLICK_FIGURES = {
 
 
 async def _replace(conn: asyncpg.Connection, differences: Sequence[Difference]) -> None:
+    for d in differences:
+        if d.figure.startswith("revenue:"):
+            await conn.execute(
+                "INSERT INTO template_hourly_revenue"
+                " (account_id, template_id, hour, currency, revenue_minor)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, template_id, hour,"
+                " currency) DO UPDATE SET revenue_minor = excluded.revenue_minor",
+                d.account_id,
+                d.template_id,
+                d.hour,
+                d.figure.split(":", 1)[1],
+                d.recomputed,
+            )
+        else:
+            # The column name comes from COLUMNS, never from a caller.
+            await conn.execute(
+                f"INSERT INTO template_hourly (account_id, template_id, hour, {d.figure})"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, template_id, hour)"
+                f" DO UPDATE SET {d.figure} = excluded.{d.figure}",
+                d.account_id,
+                d.template_id,
+                d.hour,
+                d.recomputed,
+            )
+
+
+async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
+    """Replaces these accounts' rollups (and messages.first_click_at) with values
+    computed from raw facts: after a bulk load, or an upgrade from before rollups.
+    Hours whose raw clicks retention dropped lose their click figures."""
+    ids = list(account_ids)
     async with conn.transaction():
-        for d in differences:
-            if d.figure.startswith("revenue:"):
-                await conn.execute(
-                    "INSERT INTO template_hourly_revenue"
-                    " (account_id, template_id, hour, currency, revenue_minor)"
-                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, template_id, hour,"
-                    " currency) DO UPDATE SET revenue_minor = excluded.revenue_minor",
-                    d.account_id,
-                    d.template_id,
-                    d.hour,
-                    d.figure.split(":", 1)[1],
-                    d.recomputed,
-                )
-            else:
-                # The column name comes from COLUMNS, never from a caller.
-                await conn.execute(
-                    f"INSERT INTO template_hourly (account_id, template_id, hour, {d.figure})"
-                    " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, template_id, hour)"
-                    f" DO UPDATE SET {d.figure} = excluded.{d.figure}",
-                    d.account_id,
-                    d.template_id,
-                    d.hour,
-                    d.recomputed,
-                )
+        await conn.execute("DELETE FROM template_hourly WHERE account_id = ANY($1::bigint[])", ids)
+        await conn.execute(
+            "DELETE FROM template_hourly_revenue WHERE account_id = ANY($1::bigint[])", ids
+        )
+        await conn.execute(
+            "UPDATE messages m SET first_click_at = f.first"
+            " FROM (SELECT account_id, message_id, min(clicked_at) AS first FROM clicks"
+            "       WHERE account_id = ANY($1::bigint[]) AND hit_class = 'human'"
+            "         AND kind <> 'SHARED_REFERRAL' GROUP BY 1, 2) f"
+            " WHERE m.account_id = f.account_id AND m.message_id = f.message_id",
+            ids,
+        )
+        traffic = ", ".join(TRAFFIC_COLUMNS)
+        await conn.execute(
+            f"INSERT INTO template_hourly (account_id, template_id, hour, {traffic})"
+            f" SELECT account_id, template_id, hour, {traffic} FROM ({_RAW_TRAFFIC}) t",
+            ids,
+        )
+        outcomes = ", ".join(OUTCOME_COLUMNS)
+        await conn.execute(
+            f"INSERT INTO template_hourly (account_id, template_id, hour, {outcomes})"
+            f" SELECT account_id, template_id, hour, {outcomes} FROM ({_RAW_OUTCOMES}) o"
+            " ON CONFLICT (account_id, template_id, hour) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in OUTCOME_COLUMNS),
+            ids,
+        )
+        await conn.execute(
+            "INSERT INTO template_hourly_revenue"
+            " (account_id, template_id, hour, currency, revenue_minor)"
+            f" SELECT * FROM ({_RAW_REVENUE}) r",
+            ids,
+        )
+        await _rebuild_daily(conn, ids)

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asmarturls/v1/minting.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\">\n\x14RevokeMessageRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\t\"(\n\x15RevokeMessageResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\x03\"\x9c\x01\n\x14MintSmartUrlsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x64vocate_shortcode\x18\x04 \x01(\t\x12+\n\x07sent_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\nMintedLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x0b\n\x03url\x18\x03 \x01(\t\"*\n\tMintError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x8e\x01\n\x15MintSmartUrlsResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\'\n\x05links\x18\x02 \x03(\x0b\x32\x18.smarturls.v1.MintedLink\x12\x10\n\x08replayed\x18\x03 \x01(\x08\x12&\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x17.smarturls.v1.MintError2\xa8\x02\n\x0eMintingService\x12X\n\rMintSmartUrls\x12\".smarturls.v1.MintSmartUrlsRequest\x1a#.smarturls.v1.MintSmartUrlsResponse\x12\x62\n\x13MintSmartUrlsStream\x12\".smarturls.v1.MintSmartUrlsRequest\x1a#.smarturls.v1.MintSmartUrlsResponse(\x01\x30\x01\x12X\n\rRevokeMessage\x12\".smarturls.v1.RevokeMessageRequest\x1a#.smarturls.v1.RevokeMessageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asmarturls/v1/minting.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\">\n\x14RevokeMessageRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x12\n\nmessage_id\x18\x02 \x01(\t\"(\n\x15RevokeMessageResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\x03\"\x9c\x01\n\x14MintSmartUrlsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x13\n\x0btemplate_id\x18\x02 \x01(\x03\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x64vocate_shortcode\x18\x04 \x01(\t\x12+\n\x07sent_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\nMintedLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x0b\n\x03url\x18\x03 \x01(\t\"*\n\tMintError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x8e\x01\n\x15MintSmartUrlsResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\'\n\x05links\x18\x02 \x03(\x0b\x32\x18.smarturls.v1.MintedLink\x12\x10\n\x08replayed\x18\x03 \x01(\x08\x12&\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x17.smarturls.v1.MintError\"A\n\tMintBatch\x12\x34\n\x08requests\x18\x01 \x03(\x0b\x32\".smarturls.v1.MintSmartUrlsRequest\"I\n\x0fMintBatchResult\x12\x36\n\tresponses\x18\x01 \x03(\x0b\x32#.smarturls.v1.MintSmartUrlsResponse2\xfc\x02\n\x0eMintingService\x12X\n\rMintSmartUrls\x12\".smarturls.v1.MintSmartUrlsRequest\x1a#.smarturls.v1.MintSmartUrlsResponse\x12\x62\n\x13MintSmartUrlsStream\x12\".smarturls.v1.MintSmartUrlsRequest\x1a#.smarturls.v1.MintSmartUrlsResponse(\x01\x30\x01\x12R\n\x14MintSmartUrlsBatches\x12\x17.smarturls.v1.MintBatch\x1a\x1d.smarturls.v1.MintBatchResult(\x01\x30\x01\x12X\n\rRevokeMessage\x12\".smarturls.v1.RevokeMessageRequest\x1a#.smarturls.v1.RevokeMessageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +45,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MINTERROR']._serialized_end=490
   _globals['_MINTSMARTURLSRESPONSE']._serialized_start=493
   _globals['_MINTSMARTURLSRESPONSE']._serialized_end=635
-  _globals['_MINTINGSERVICE']._serialized_start=638
-  _globals['_MINTINGSERVICE']._serialized_end=934
+  _globals['_MINTBATCH']._serialized_start=637
+  _globals['_MINTBATCH']._serialized_end=702
+  _globals['_MINTBATCHRESULT']._serialized_start=704
+  _globals['_MINTBATCHRESULT']._serialized_end=777
+  _globals['_MINTINGSERVICE']._serialized_start=780
+  _globals['_MINTINGSERVICE']._serialized_end=1160
 # @@protoc_insertion_point(module_scope)

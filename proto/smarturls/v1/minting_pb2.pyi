@@ -67,3 +67,15 @@ class MintSmartUrlsResponse(_message.Message):
     replayed: bool
     error: MintError
     def __init__(self, message_id: _Optional[str] = ..., links: _Optional[_Iterable[_Union[MintedLink, _Mapping]]] = ..., replayed: _Optional[bool] = ..., error: _Optional[_Union[MintError, _Mapping]] = ...) -> None: ...
+
+class MintBatch(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[MintSmartUrlsRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[MintSmartUrlsRequest, _Mapping]]] = ...) -> None: ...
+
+class MintBatchResult(_message.Message):
+    __slots__ = ("responses",)
+    RESPONSES_FIELD_NUMBER: _ClassVar[int]
+    responses: _containers.RepeatedCompositeFieldContainer[MintSmartUrlsResponse]
+    def __init__(self, responses: _Optional[_Iterable[_Union[MintSmartUrlsResponse, _Mapping]]] = ...) -> None: ...

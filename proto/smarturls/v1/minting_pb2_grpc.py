@@ -46,6 +46,11 @@ class MintingServiceStub:
                 request_serializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.FromString,
                 _registered_method=True)
+        self.MintSmartUrlsBatches = channel.stream_stream(
+                '/smarturls.v1.MintingService/MintSmartUrlsBatches',
+                request_serializer=smarturls_dot_v1_dot_minting__pb2.MintBatch.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_minting__pb2.MintBatchResult.FromString,
+                _registered_method=True)
         self.RevokeMessage = channel.unary_unary(
                 '/smarturls.v1.MintingService/RevokeMessage',
                 request_serializer=smarturls_dot_v1_dot_minting__pb2.RevokeMessageRequest.SerializeToString,
@@ -72,6 +77,16 @@ class MintingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MintSmartUrlsBatches(self, request_iterator, context):
+        """The same for a million messages at once: each stream message carries up to
+        5,000 requests and is answered by one message with a response per request,
+        in order. Per-message gRPC costs dominate the one-request stream; this one
+        mints several times faster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RevokeMessage(self, request, context):
         """Stops every link of one message (and the referral links shared from it)
         from redirecting: they answer 404 within seconds. Idempotent.
@@ -92,6 +107,11 @@ def add_MintingServiceServicer_to_server(servicer, server):
                     servicer.MintSmartUrlsStream,
                     request_deserializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.SerializeToString,
+            ),
+            'MintSmartUrlsBatches': grpc.stream_stream_rpc_method_handler(
+                    servicer.MintSmartUrlsBatches,
+                    request_deserializer=smarturls_dot_v1_dot_minting__pb2.MintBatch.FromString,
+                    response_serializer=smarturls_dot_v1_dot_minting__pb2.MintBatchResult.SerializeToString,
             ),
             'RevokeMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.RevokeMessage,
@@ -155,6 +175,33 @@ class MintingService:
             '/smarturls.v1.MintingService/MintSmartUrlsStream',
             smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsRequest.SerializeToString,
             smarturls_dot_v1_dot_minting__pb2.MintSmartUrlsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MintSmartUrlsBatches(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/smarturls.v1.MintingService/MintSmartUrlsBatches',
+            smarturls_dot_v1_dot_minting__pb2.MintBatch.SerializeToString,
+            smarturls_dot_v1_dot_minting__pb2.MintBatchResult.FromString,
             options,
             channel_credentials,
             insecure,
