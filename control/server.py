@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import grpc
@@ -90,12 +91,15 @@ async def stop_grpc(running: RunningControl, grace: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def database(settings: ControlSettings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
-    """(pool, DSN) on DATABASE_URL, or on an embedded PostgreSQL started here."""
+async def database(
+    database_url: str | None, data_dir: Path
+) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    """(pool, DSN) on `database_url`, or on the embedded PostgreSQL in `data_dir`
+    (started here unless another process runs it; the last process using it stops it)."""
     embedded = None
-    dsn = settings.database_url
+    dsn = database_url
     if dsn is None:
-        embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir / "pgdata")
+        embedded = await asyncio.to_thread(EmbeddedPostgres, data_dir / "pgdata")
         dsn = embedded.uri
         log.info("embedded PostgreSQL running in %s", embedded.data_dir)
     try:
@@ -112,7 +116,7 @@ async def database(settings: ControlSettings) -> AsyncIterator[tuple[asyncpg.Poo
 
 
 async def serve(settings: ControlSettings) -> None:
-    async with database(settings) as (pool, dsn):
+    async with database(settings.database_url, settings.data_dir) as (pool, dsn):
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         hub = InvalidationHub(dsn)

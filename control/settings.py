@@ -34,10 +34,15 @@ class ControlSettings:
             raise SystemExit("SMARTURLS_SIGNING_KEYS is not set (python3 tasks.py run makes one)")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
-            data_dir=Path(env.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve(),
+            data_dir=data_dir_from_env(env),
             grpc_listen=env.get("SMARTURLS_GRPC_LISTEN", "127.0.0.1:50051"),
             metrics_port=int(env.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")),
             metrics_addr=env.get("SMARTURLS_CONTROL_METRICS_ADDR", "127.0.0.1"),
             signing_keys=SigningKeys.parse(keys),
             shutdown_grace=float(env.get("SMARTURLS_SHUTDOWN_GRACE", "5")),
         )
+
+
+def data_dir_from_env(env: dict[str, str]) -> Path:
+    """Local state of the embedded default (also what `keys` needs without the rest)."""
+    return Path(env.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve()
