@@ -27,6 +27,7 @@ from control.db.embedded import EmbeddedPostgres
 from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
+from control.local_admin import ensure_local_admin_key
 from control.settings import ControlSettings
 from smarturls.v1 import (
     accounts_pb2_grpc,
@@ -117,6 +118,9 @@ async def database(
 
 async def serve(settings: ControlSettings) -> None:
     async with database(settings.database_url, settings.data_dir) as (pool, dsn):
+        if settings.database_url is None:
+            # The embedded default is for trying it out: it needs a key to call anything.
+            await ensure_local_admin_key(pool, settings.data_dir / "admin.key")
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         hub = InvalidationHub(dsn)
