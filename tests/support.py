@@ -22,6 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from control.api.deps import Deps
 from control.db.listener import InvalidationHub
 from control.db.pool import create_pool
+from control.domain.api_keys import GLOBAL_ROLES, Role, create_api_key
 from control.server import RunningControl, start_grpc, stop_grpc
 from edge.app import create_app
 from edge.settings import EdgeSettings
@@ -62,9 +63,28 @@ async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+class Keyring:
+    """Real API keys for the tests, made through the domain module in the test's
+    database, one per (role, account)."""
+
+    def __init__(self, db: asyncpg.Pool) -> None:
+        self.db = db
+        self._made: dict[tuple[Role, int | None], str] = {}
+
+    async def key(self, role: Role, account_id: int | None = None) -> str:
+        if role in GLOBAL_ROLES:
+            account_id = None
+        if (role, account_id) not in self._made:
+            key, _ = await create_api_key(self.db, role, account_id, f"test {role}")
+            self._made[role, account_id] = key
+        return self._made[role, account_id]
+
+
 def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
     values: dict[str, object] = dict(
         control_address=control_address,
+        # Overridden with a real edge key by Stack.start_edge.
+        control_api_key="",
         signing_keys=KEYS,
         host="127.0.0.1",
         port=0,
@@ -125,6 +145,7 @@ class Stack:
     http: httpx.AsyncClient
     control: RunningControl
     deps: Deps
+    keys: Keyring
     edges: list[RunningEdge] = field(default_factory=list)
 
     @property
@@ -236,7 +257,8 @@ class Stack:
             await asyncio.sleep(0.02)
 
     async def start_edge(self, **overrides: object) -> RunningEdge:
-        edge = RunningEdge(edge_settings(f"127.0.0.1:{self.control.port}", **overrides))
+        values: dict[str, object] = {"control_api_key": await self.keys.key("edge"), **overrides}
+        edge = RunningEdge(edge_settings(f"127.0.0.1:{self.control.port}", **values))
         await edge.start()
         self.edges.append(edge)
         return edge
@@ -249,9 +271,12 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
     await hub.start()
     deps = Deps(db=db, keys=KEYS, hub=hub)
     control = await start_grpc(deps, "127.0.0.1:0")
+    keys = Keyring(db)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{control.port}")
     http = httpx.AsyncClient(follow_redirects=False, timeout=10)
-    stack = Stack(db=db, channel=channel, edge_url="", http=http, control=control, deps=deps)
+    stack = Stack(
+        db=db, channel=channel, edge_url="", http=http, control=control, deps=deps, keys=keys
+    )
     try:
         edge = await stack.start_edge(**edge_overrides)
         stack.edge_url = edge.url
