@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import start_http_server
 
 from control.api.accounts import AccountServicer
+from control.api.auth import ApiKeyAuth
 from control.api.conversions import ConversionServicer
 from control.api.dashboard import DashboardServicer
 from control.api.deps import Deps
@@ -60,7 +61,8 @@ class RunningControl:
 async def start_grpc(deps: Deps, listen: str) -> RunningControl:
     """Starts the gRPC server on `listen` (port 0 picks a free one)."""
     server = grpc.aio.server(
-        interceptors=[ErrorFunnel()],
+        # The funnel first: it maps and counts what the key check refuses too.
+        interceptors=[ErrorFunnel(), ApiKeyAuth(deps.db)],
         # Accept the edges' keepalive pings (the default would answer them with GOAWAY).
         options=[
             ("grpc.keepalive_permit_without_calls", 1),
