@@ -58,8 +58,19 @@ class RunningControl:
     health: health.aio.HealthServicer
 
 
-async def start_grpc(deps: Deps, listen: str) -> RunningControl:
-    """Starts the gRPC server on `listen` (port 0 picks a free one)."""
+def server_credentials(cert: Path, key: Path) -> grpc.ServerCredentials:
+    """TLS for the gRPC port from PEM files (the certificate may carry its chain)."""
+    try:
+        return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    except OSError as error:
+        raise SystemExit(f"cannot read the TLS certificate or key: {error}") from None
+
+
+async def start_grpc(
+    deps: Deps, listen: str, credentials: grpc.ServerCredentials | None = None
+) -> RunningControl:
+    """Starts the gRPC server on `listen` (port 0 picks a free one), with TLS
+    when `credentials` are given."""
     server = grpc.aio.server(
         # The funnel first: it maps and counts what the key check refuses too.
         interceptors=[ErrorFunnel(), ApiKeyAuth(deps.db)],
@@ -78,7 +89,10 @@ async def start_grpc(deps: Deps, listen: str) -> RunningControl:
     dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(DashboardServicer(deps), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(listen)
+    if credentials is None:
+        port = server.add_insecure_port(listen)
+    else:
+        port = server.add_secure_port(listen, credentials)
     if port == 0:
         raise SystemExit(f"cannot listen on {listen}")
     await server.start()
@@ -128,8 +142,15 @@ async def serve(settings: ControlSettings) -> None:
         hub = InvalidationHub(dsn)
         await hub.start()
         deps = Deps(db=pool, keys=settings.signing_keys, hub=hub)
-        running = await start_grpc(deps, settings.grpc_listen)
-        log.info("control plane serving gRPC on port %d", running.port)
+        credentials = None
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            credentials = server_credentials(settings.tls_cert, settings.tls_key)
+        running = await start_grpc(deps, settings.grpc_listen, credentials)
+        log.info(
+            "control plane serving gRPC on port %d (%s)",
+            running.port,
+            "TLS" if credentials else "plaintext",
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -25,6 +25,9 @@ class ControlSettings:
     signing_keys: SigningKeys
     # Seconds in-flight RPCs get to finish on SIGTERM.
     shutdown_grace: float
+    # PEM certificate (chain) and private key: with both, the gRPC port serves TLS only.
+    tls_cert: Path | None
+    tls_key: Path | None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ControlSettings:
@@ -32,6 +35,10 @@ class ControlSettings:
         keys = env.get("SMARTURLS_SIGNING_KEYS")
         if not keys:
             raise SystemExit("SMARTURLS_SIGNING_KEYS is not set (python3 tasks.py run makes one)")
+        tls_cert = env.get("SMARTURLS_TLS_CERT") or None
+        tls_key = env.get("SMARTURLS_TLS_KEY") or None
+        if (tls_cert is None) != (tls_key is None):
+            raise SystemExit("set both SMARTURLS_TLS_CERT and SMARTURLS_TLS_KEY, or neither")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=data_dir_from_env(env),
@@ -40,6 +47,8 @@ class ControlSettings:
             metrics_addr=env.get("SMARTURLS_CONTROL_METRICS_ADDR", "127.0.0.1"),
             signing_keys=SigningKeys.parse(keys),
             shutdown_grace=float(env.get("SMARTURLS_SHUTDOWN_GRACE", "5")),
+            tls_cert=Path(tls_cert) if tls_cert else None,
+            tls_key=Path(tls_key) if tls_key else None,
         )
 
 

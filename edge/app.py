@@ -76,7 +76,10 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with control_channel(
-            settings.control_address, settings.control_api_key, CHANNEL_OPTIONS
+            settings.control_address,
+            settings.control_api_key,
+            settings.control_tls_ca,
+            CHANNEL_OPTIONS,
         ) as channel:
             stub = edge_pb2_grpc.EdgeServiceStub(channel)
             cache = LinkCache(settings.cache_max_entries, settings.cache_ttl, settings.negative_ttl)

@@ -1,4 +1,4 @@
-"""The channel to the control plane, with the API key on every call.
+"""The channel to the control plane: the API key on every call, TLS when a CA is given.
 
 The key goes as per-call metadata from a client interceptor: gRPC call
 credentials would need a secure channel, and the loopback default is plaintext.
@@ -7,6 +7,7 @@ credentials would need a secure channel, and the loopback default is plaintext.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -49,8 +50,14 @@ def api_key_interceptors(api_key: str) -> list[Any]:
 
 
 def control_channel(
-    address: str, api_key: str, options: Sequence[tuple[str, Any]] = ()
+    address: str,
+    api_key: str,
+    tls_ca: Path | None = None,
+    options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.aio.Channel:
-    """A channel whose calls carry `api_key`."""
+    """A channel whose calls carry `api_key`; TLS verified against `tls_ca` if given."""
     interceptors = api_key_interceptors(api_key)
-    return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+    if tls_ca is None:
+        return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+    credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca.read_bytes())
+    return grpc.aio.secure_channel(address, credentials, options=options, interceptors=interceptors)

@@ -155,6 +155,7 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
         control_address=control_address,
         # Overridden with a real edge key by Stack.start_edge.
         control_api_key="",
+        control_tls_ca=None,
         signing_keys=KEYS,
         host="127.0.0.1",
         port=0,

@@ -1,6 +1,8 @@
-"""Edge settings: the control plane's API key is required."""
+"""Edge settings: the control plane's API key is required, its CA optional."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,10 @@ def test_the_api_key_is_required() -> None:
         EdgeSettings.from_env(BASE)
 
 
-def test_the_api_key_is_read_from_the_environment() -> None:
-    settings = EdgeSettings.from_env({**BASE, "SMARTURLS_CONTROL_API_KEY": "su_x"})
-    assert settings.control_api_key == "su_x"
+def test_a_ca_file_turns_tls_on() -> None:
+    plain = EdgeSettings.from_env({**BASE, "SMARTURLS_CONTROL_API_KEY": "su_x"})
+    assert plain.control_api_key == "su_x" and plain.control_tls_ca is None
+    tls = EdgeSettings.from_env(
+        {**BASE, "SMARTURLS_CONTROL_API_KEY": "su_x", "SMARTURLS_CONTROL_TLS_CA": "/tls/ca.pem"}
+    )
+    assert tls.control_tls_ca == Path("/tls/ca.pem")
