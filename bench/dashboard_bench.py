@@ -35,8 +35,10 @@ import grpc
 from bench.edge_bench import free_port
 from control.db.embedded import EmbeddedPostgres
 from control.db.migrate import apply_migrations
+from control.domain.api_keys import create_api_key
 from control.domain.partitions import ClickPartitions
 from control.domain.rollups import rebuild
+from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     accounts_pb2,
@@ -199,6 +201,7 @@ async def timed(calls: int, call: Callable[[], Awaitable[object]]) -> tuple[floa
 async def dashboard_figures(
     channel: grpc.aio.Channel, conn: asyncpg.Connection, account_id: int, template_ids: list[int]
 ) -> None:
+    """`channel` carries the account's dashboard key (GetAccount is allowed to it too)."""
     dashboard = dashboard_pb2_grpc.DashboardServiceStub(channel)
     accounts = accounts_pb2_grpc.AccountServiceStub(channel)
     now = datetime.now(UTC)
@@ -255,8 +258,11 @@ async def dashboard_figures(
     )
 
 
-async def mint_figures(channel: grpc.aio.Channel, account_id: int, count: int) -> None:
-    template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
+async def mint_figures(
+    admin: grpc.aio.Channel, channel: grpc.aio.Channel, account_id: int, count: int
+) -> None:
+    """The template is made with the admin key, the links with the sender's (`channel`)."""
+    template = await templates_pb2_grpc.TemplateServiceStub(admin).CreateTemplate(
         templates_pb2.CreateTemplateRequest(
             account_id=account_id,
             name="mint bench",
@@ -350,11 +356,20 @@ async def main(args: argparse.Namespace) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        address = f"127.0.0.1:{port}"
+        keys = {
+            role: (await create_api_key(conn, role, None if role == "admin" else account_id))[0]
+            for role in ("admin", "dashboard", "sender")
+        }
+        async with (
+            control_channel(address, keys["dashboard"]) as channel,
+            control_channel(address, keys["admin"]) as admin,
+            control_channel(address, keys["sender"]) as sender,
+        ):
             await asyncio.wait_for(channel.channel_ready(), 60)
             await dashboard_figures(channel, conn, account_id, template_ids)
             if args.mint:
-                await mint_figures(channel, account_id, args.mint)
+                await mint_figures(admin, sender, account_id, args.mint)
         await conn.close()
     finally:
         if control is not None:

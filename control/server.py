@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import grpc
@@ -15,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import start_http_server
 
 from control.api.accounts import AccountServicer
+from control.api.auth import ApiKeyAuth
 from control.api.conversions import ConversionServicer
 from control.api.dashboard import DashboardServicer
 from control.api.deps import Deps
@@ -27,6 +29,7 @@ from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
 from control.domain.partitions import ClickPartitions
+from control.local_admin import ensure_local_admin_key
 from control.settings import ControlSettings
 from smarturls.v1 import (
     accounts_pb2_grpc,
@@ -56,10 +59,22 @@ class RunningControl:
     health: health.aio.HealthServicer
 
 
-async def start_grpc(deps: Deps, listen: str) -> RunningControl:
-    """Starts the gRPC server on `listen` (port 0 picks a free one)."""
+def server_credentials(cert: Path, key: Path) -> grpc.ServerCredentials:
+    """TLS for the gRPC port from PEM files (the certificate may carry its chain)."""
+    try:
+        return grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    except OSError as error:
+        raise SystemExit(f"cannot read the TLS certificate or key: {error}") from None
+
+
+async def start_grpc(
+    deps: Deps, listen: str, credentials: grpc.ServerCredentials | None = None
+) -> RunningControl:
+    """Starts the gRPC server on `listen` (port 0 picks a free one), with TLS
+    when `credentials` are given."""
     server = grpc.aio.server(
-        interceptors=[ErrorFunnel()],
+        # The funnel first: it maps and counts what the key check refuses too.
+        interceptors=[ErrorFunnel(), ApiKeyAuth(deps.db)],
         # Accept the edges' keepalive pings (the default would answer them with GOAWAY).
         options=[
             ("grpc.keepalive_permit_without_calls", 1),
@@ -75,7 +90,10 @@ async def start_grpc(deps: Deps, listen: str) -> RunningControl:
     dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(DashboardServicer(deps), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(listen)
+    if credentials is None:
+        port = server.add_insecure_port(listen)
+    else:
+        port = server.add_secure_port(listen, credentials)
     if port == 0:
         raise SystemExit(f"cannot listen on {listen}")
     await server.start()
@@ -91,12 +109,15 @@ async def stop_grpc(running: RunningControl, grace: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def database(settings: ControlSettings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
-    """(pool, DSN) on DATABASE_URL, or on an embedded PostgreSQL started here."""
+async def database(
+    database_url: str | None, data_dir: Path
+) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    """(pool, DSN) on `database_url`, or on the embedded PostgreSQL in `data_dir`
+    (started here unless another process runs it; the last process using it stops it)."""
     embedded = None
-    dsn = settings.database_url
+    dsn = database_url
     if dsn is None:
-        embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_dir / "pgdata")
+        embedded = await asyncio.to_thread(EmbeddedPostgres, data_dir / "pgdata")
         dsn = embedded.uri
         log.info("embedded PostgreSQL running in %s", embedded.data_dir)
     try:
@@ -126,7 +147,10 @@ async def maintain_partitions(pool: asyncpg.Pool, partitions: ClickPartitions) -
 
 
 async def serve(settings: ControlSettings) -> None:
-    async with database(settings) as (pool, dsn):
+    async with database(settings.database_url, settings.data_dir) as (pool, dsn):
+        if settings.database_url is None:
+            # The embedded default is for trying it out: it needs a key to call anything.
+            await ensure_local_admin_key(pool, settings.data_dir / "admin.key")
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         hub = InvalidationHub(dsn)
@@ -134,8 +158,15 @@ async def serve(settings: ControlSettings) -> None:
         partitions = ClickPartitions(settings.click_retention_days)
         deps = Deps(db=pool, keys=settings.signing_keys, hub=hub, partitions=partitions)
         maintenance = asyncio.create_task(maintain_partitions(pool, partitions))
-        running = await start_grpc(deps, settings.grpc_listen)
-        log.info("control plane serving gRPC on port %d", running.port)
+        credentials = None
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            credentials = server_credentials(settings.tls_cert, settings.tls_key)
+        running = await start_grpc(deps, settings.grpc_listen, credentials)
+        log.info(
+            "control plane serving gRPC on port %d (%s)",
+            running.port,
+            "TLS" if credentials else "plaintext",
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -21,6 +21,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
+from devstack.keys import admin_key, demo_keys
+from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     common_pb2,
@@ -85,10 +87,15 @@ def wait_for_edge(deadline: float) -> None:
             time.sleep(0.2)
 
 
-def print_try_this(minted: list, account_id: int) -> None:  # type: ignore[type-arg]
+def print_try_this(minted: list, account_id: int, admin: str) -> None:  # type: ignore[type-arg]
     edge = f"http://127.0.0.1:{EDGE_PORT}"
     print("\n=== smarturls is running ===")
     print(f"control plane gRPC {CONTROL}, metrics http://127.0.0.1:{METRICS_PORT}/metrics")
+    print(f"admin API key (metadata 'authorization: Bearer KEY'): {admin}")
+    print(
+        f"  the demo's keys per role are in {STATE_DIR / 'demo-keys.json'}; more:"
+        " .venv/bin/python -m control keys create --role ROLE [--account N]"
+    )
     print(
         f"edge {edge} (metrics {edge}/metrics); demo account {account_id}, share domain "
         f"{SHARE_DOMAIN}, advocate shortcode {SHORTCODE}\n"
@@ -113,11 +120,15 @@ def print_try_this(minted: list, account_id: int) -> None:  # type: ignore[type-
     print("\nCtrl-C stops everything (clicks are flushed first).")
 
 
-async def seed() -> tuple[list, int]:  # type: ignore[type-arg]
-    async with grpc.aio.insecure_channel(CONTROL) as channel:
-        state = await ensure_demo(channel, STATE_DIR / "demo.json")
-        minted = await mint_demo_messages(channel, state)
-    return minted, int(str(state["account_id"]))
+async def create_demo(admin: str) -> dict[str, object]:
+    # Accounts and templates are support's work: the admin key.
+    async with control_channel(CONTROL, admin) as channel:
+        return await ensure_demo(channel, STATE_DIR / "demo.json")
+
+
+async def mint_demo(sender: str, state: dict[str, object]) -> list:  # type: ignore[type-arg]
+    async with control_channel(CONTROL, sender) as channel:
+        return await mint_demo_messages(channel, state)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -136,10 +147,18 @@ def up() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     try:
         asyncio.run(wait_for_control(time.monotonic() + 120))
-        minted, account_id = asyncio.run(seed())
-        edge = subprocess.Popen([sys.executable, "-m", "edge"], env=env, start_new_session=True)
+        admin = admin_key(env, STATE_DIR)
+        state = asyncio.run(create_demo(admin))
+        account_id = int(str(state["account_id"]))
+        keys = demo_keys(env, STATE_DIR, account_id)
+        minted = asyncio.run(mint_demo(keys["sender"], state))
+        edge = subprocess.Popen(
+            [sys.executable, "-m", "edge"],
+            env={**env, "SMARTURLS_CONTROL_API_KEY": keys["edge"]},
+            start_new_session=True,
+        )
         wait_for_edge(time.monotonic() + 30)
-        print_try_this(minted, account_id)
+        print_try_this(minted, account_id, admin)
         while control.poll() is None and edge.poll() is None:
             time.sleep(0.5)
         print("a service exited on its own; stopping the rest")
@@ -162,9 +181,14 @@ def demo_account_id() -> int:
     return int(state["account_id"])
 
 
+def demo_key(role: str) -> str:
+    """The demo account's key for `role`, made by `up`."""
+    return str(json.loads((STATE_DIR / "demo-keys.json").read_text())[role])
+
+
 async def dashboard() -> None:
     state_account = demo_account_id()
-    async with grpc.aio.insecure_channel(CONTROL) as channel:
+    async with control_channel(CONTROL, demo_key("dashboard")) as channel:
         reply = await dashboard_pb2_grpc.DashboardServiceStub(channel).ListTemplatePerformance(
             dashboard_pb2.ListTemplatePerformanceRequest(account_id=state_account)
         )
@@ -184,7 +208,7 @@ async def dashboard() -> None:
 
 async def report(kind: str, source: str, amount: int) -> None:
     account_id = demo_account_id()
-    async with grpc.aio.insecure_channel(CONTROL) as channel:
+    async with control_channel(CONTROL, demo_key("merchant")) as channel:
         stub = conversions_pb2_grpc.ConversionServiceStub(channel)
         external_id = f"demo-{kind}-{int(time.time())}"
         if kind == "order":

@@ -9,7 +9,6 @@ import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.routing import Route
 
 from edge import metrics, pages
 from edge.cache import LinkCache, RedisTier
+from edge.control_channel import control_channel
 from edge.invalidation import follow_invalidations
 from edge.redirect import RedirectApp, normalize_host
 from edge.resolver import Resolver
@@ -75,8 +75,11 @@ async def not_found(request: Request) -> Response:
 def create_app(settings: EdgeSettings) -> RedirectApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with grpc.aio.insecure_channel(
-            settings.control_address, options=CHANNEL_OPTIONS
+        async with control_channel(
+            settings.control_address,
+            settings.control_api_key,
+            settings.control_tls_ca,
+            CHANNEL_OPTIONS,
         ) as channel:
             stub = edge_pb2_grpc.EdgeServiceStub(channel)
             cache = LinkCache(settings.cache_max_entries, settings.cache_ttl, settings.negative_ttl)

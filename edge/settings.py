@@ -13,6 +13,11 @@ from signing.keys import SigningKeys
 class EdgeSettings:
     # host:port of the control plane's gRPC server.
     control_address: str
+    # The edge's API key (role edge), sent on every call to the control plane.
+    control_api_key: str
+    # CA (or self-signed certificate) PEM the control plane's TLS certificate is
+    # checked against; None: plaintext gRPC (loopback, or a mesh that encrypts).
+    control_tls_ca: Path | None
     # The same keys the control plane mints with, "ID:BASE64,...".
     signing_keys: SigningKeys
     # Interface and port the edge listens on.
@@ -47,9 +52,18 @@ class EdgeSettings:
         keys = env.get("SMARTURLS_SIGNING_KEYS")
         if not keys:
             raise SystemExit("SMARTURLS_SIGNING_KEYS is not set")
+        api_key = env.get("SMARTURLS_CONTROL_API_KEY")
+        if not api_key:
+            raise SystemExit(
+                "SMARTURLS_CONTROL_API_KEY is not set"
+                " (make one: python -m control keys create --role edge)"
+            )
+        tls_ca = env.get("SMARTURLS_CONTROL_TLS_CA")
         data_dir = Path(env.get("SMARTURLS_DATA_DIR", ".smarturls"))
         return cls(
             control_address=env.get("SMARTURLS_CONTROL_ADDRESS", "127.0.0.1:50051"),
+            control_api_key=api_key.strip(),
+            control_tls_ca=Path(tls_ca) if tls_ca else None,
             signing_keys=SigningKeys.parse(keys),
             host=env.get("SMARTURLS_EDGE_HOST", "127.0.0.1"),
             port=int(env.get("SMARTURLS_EDGE_PORT", "8080")),

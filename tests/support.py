@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -22,6 +23,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from control.api.deps import Deps
 from control.db.listener import InvalidationHub
 from control.db.pool import create_pool
+from control.domain import permissions
+from control.domain.api_keys import GLOBAL_ROLES, Role, create_api_key
 from control.server import RunningControl, start_grpc, stop_grpc
 from edge.app import create_app
 from edge.settings import EdgeSettings
@@ -62,9 +65,97 @@ async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+class Keyring:
+    """Real API keys for the tests, made through the domain module in the test's
+    database, one per (role, account)."""
+
+    def __init__(self, db: asyncpg.Pool) -> None:
+        self.db = db
+        self._made: dict[tuple[Role, int | None], str] = {}
+
+    async def key(self, role: Role, account_id: int | None = None) -> str:
+        if role in GLOBAL_ROLES:
+            account_id = None
+        if (role, account_id) not in self._made:
+            key, _ = await create_api_key(self.db, role, account_id, f"test {role}")
+            self._made[role, account_id] = key
+        return self._made[role, account_id]
+
+
+def role_for(method: str) -> Role:
+    """The role a test call to `method` uses: admin (support) where it may, else
+    the one role the method is for (its key bound to the request's account)."""
+    roles = permissions.RULES[method].roles
+    return next(r for r in ("admin", "edge", "sender", "dashboard", "merchant") if r in roles)
+
+
+async def _one_then_rest(first: Any, rest: Any) -> AsyncIterator[Any]:
+    yield first
+    async for request in rest:
+        yield request
+
+
+class _KeyPerCall:
+    """Gives each call on the test channel a key of the role its method needs, for
+    the account in its request, unless the call brings its own `authorization`.
+    A client stream for an account-bound role must come as an async iterator: its
+    first request names the account (the write() style would deadlock here)."""
+
+    def __init__(self, keys: Keyring) -> None:
+        self.keys = keys
+
+    async def _with_key(self, details: Any, request: Any) -> Any:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        if "authorization" in metadata:
+            return details
+        role = role_for(details.method.decode())
+        account_id = None if role in GLOBAL_ROLES else int(request.account_id)
+        metadata.add("authorization", f"Bearer {await self.keys.key(role, account_id)}")
+        return details._replace(metadata=metadata)
+
+    async def _streamed(self, continuation: Any, details: Any, requests: Any) -> Any:
+        if role_for(details.method.decode()) in GLOBAL_ROLES:
+            return await continuation(await self._with_key(details, None), requests)
+        requests = aiter(requests)
+        first = await anext(requests)
+        details = await self._with_key(details, first)
+        return await continuation(details, _one_then_rest(first, requests))
+
+
+class _UnaryUnaryKeys(_KeyPerCall, grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(await self._with_key(details, request), request)
+
+
+class _UnaryStreamKeys(_KeyPerCall, grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(await self._with_key(details, request), request)
+
+
+class _StreamUnaryKeys(_KeyPerCall, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await self._streamed(continuation, details, requests)
+
+
+class _StreamStreamKeys(_KeyPerCall, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await self._streamed(continuation, details, requests)
+
+
+def key_per_call(keys: Keyring) -> list[Any]:
+    # One object per call shape: grpc.aio files each under the first shape it implements.
+    return [
+        shape(keys)
+        for shape in (_UnaryUnaryKeys, _UnaryStreamKeys, _StreamUnaryKeys, _StreamStreamKeys)
+    ]
+
+
 def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
     values: dict[str, object] = dict(
         control_address=control_address,
+        # Overridden with a real edge key by Stack.start_edge.
+        control_api_key="",
+        control_tls_ca=None,
         signing_keys=KEYS,
         host="127.0.0.1",
         port=0,
@@ -125,6 +216,7 @@ class Stack:
     http: httpx.AsyncClient
     control: RunningControl
     deps: Deps
+    keys: Keyring
     edges: list[RunningEdge] = field(default_factory=list)
 
     @property
@@ -236,7 +328,8 @@ class Stack:
             await asyncio.sleep(0.02)
 
     async def start_edge(self, **overrides: object) -> RunningEdge:
-        edge = RunningEdge(edge_settings(f"127.0.0.1:{self.control.port}", **overrides))
+        values: dict[str, object] = {"control_api_key": await self.keys.key("edge"), **overrides}
+        edge = RunningEdge(edge_settings(f"127.0.0.1:{self.control.port}", **values))
         await edge.start()
         self.edges.append(edge)
         return edge
@@ -249,9 +342,14 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
     await hub.start()
     deps = Deps(db=db, keys=KEYS, hub=hub)
     control = await start_grpc(deps, "127.0.0.1:0")
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{control.port}")
+    keys = Keyring(db)
+    channel = grpc.aio.insecure_channel(
+        f"127.0.0.1:{control.port}", interceptors=key_per_call(keys)
+    )
     http = httpx.AsyncClient(follow_redirects=False, timeout=10)
-    stack = Stack(db=db, channel=channel, edge_url="", http=http, control=control, deps=deps)
+    stack = Stack(
+        db=db, channel=channel, edge_url="", http=http, control=control, deps=deps, keys=keys
+    )
     try:
         edge = await stack.start_edge(**edge_overrides)
         stack.edge_url = edge.url

@@ -17,6 +17,8 @@ from control.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
+    Unauthenticated,
 )
 
 STATUS_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
@@ -24,6 +26,8 @@ STATUS_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
     NotFound: grpc.StatusCode.NOT_FOUND,
     FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
 }
 
 RPCS = Counter("smarturls_control_rpcs_total", "gRPC calls handled", ["method", "code"])
@@ -69,6 +73,10 @@ class ErrorFunnel(grpc.aio.ServerInterceptor):
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 _streaming(method, handler.unary_stream), **serializers
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _unary(method, handler.stream_unary), **serializers
             )
         return handler
 

@@ -52,8 +52,14 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
         )
 
         async def read() -> None:
-            async for request in request_iterator:
-                await queue.put(request)
+            try:
+                async for request in request_iterator:
+                    await queue.put(request)
+            except DomainError:
+                # A request refused as it arrived (another account's, control/api/auth.py):
+                # what came before it is answered, then `await reader` ends the call.
+                await queue.put(_END)
+                raise
             await queue.put(_END)
 
         reader = asyncio.create_task(read())

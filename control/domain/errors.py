@@ -52,3 +52,38 @@ class FailedPrecondition(DomainError):
 
 class AlreadyExists(DomainError):
     """The idempotency key was used before with different content."""
+
+
+class Unauthenticated(DomainError):
+    """The call carries no usable API key: none, malformed, unknown or revoked.
+    Messages name the key id at most, never the secret."""
+
+    @classmethod
+    def missing(cls) -> Unauthenticated:
+        return cls("authorization: no API key (send metadata 'authorization: Bearer su_...')")
+
+    @classmethod
+    def malformed(cls, why: str) -> Unauthenticated:
+        return cls(f"authorization: malformed API key ({why})")
+
+    @classmethod
+    def unknown(cls, key_id: str) -> Unauthenticated:
+        return cls(f"authorization: unknown API key {key_id}")
+
+    @classmethod
+    def revoked(cls, key_id: str) -> Unauthenticated:
+        return cls(f"authorization: API key {key_id} was revoked")
+
+
+class PermissionDenied(DomainError):
+    """The API key is valid, but its role or its account does not allow the call."""
+
+    @classmethod
+    def role(cls, role: str, method: str) -> PermissionDenied:
+        return cls(f"role {role} may not call {method}")
+
+    @classmethod
+    def account(cls, role: str, key_account: int | None, account_id: int) -> PermissionDenied:
+        return cls(
+            f"account_id: a {role} key of account {key_account} may not act on account {account_id}"
+        )

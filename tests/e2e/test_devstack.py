@@ -48,6 +48,12 @@ def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None
                 break
         text = "".join(output)
         assert "=== smarturls is running ===" in text, text
+        # The embedded default made an admin key, saved it privately, and shows it.
+        admin = re.search(r"admin API key .*: (su_[0-9a-f]{12}_\S{43})$", text, re.MULTILINE)
+        assert admin is not None, text
+        saved = tmp_path / "state" / "admin.key"
+        assert saved.read_text().strip() == admin.group(1)
+        assert saved.stat().st_mode & 0o777 == 0o600
         curl = re.search(r"curl -si -H 'Host: ([^']+)' (http://\S+)", text)
         assert curl is not None, text
         request = urllib.request.Request(curl.group(2), headers={"Host": curl.group(1)})

@@ -25,13 +25,14 @@ LINK = templates_pb2.TemplateLink(
 
 
 class EdgeProcess:
-    def __init__(self, control_port: int, spool: Path, **env: str) -> None:
+    def __init__(self, control_port: int, spool: Path, api_key: str, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = dict(os.environ)
         environment.update(
             SMARTURLS_SIGNING_KEYS=KEY_SPEC,
             SMARTURLS_CONTROL_ADDRESS=f"127.0.0.1:{control_port}",
+            SMARTURLS_CONTROL_API_KEY=api_key,
             SMARTURLS_EDGE_PORT=str(self.port),
             SMARTURLS_EDGE_SPOOL_DIR=str(spool),
             SMARTURLS_EDGE_FLUSH_INTERVAL="0.02",
@@ -104,7 +105,7 @@ async def minted(stack: Stack, count: int) -> list[str]:
 
 async def test_sigterm_under_load_loses_nothing(stack: Stack, tmp_path: Path) -> None:
     urls = await minted(stack, 20)
-    edge = EdgeProcess(stack.control.port, tmp_path / "spool")
+    edge = EdgeProcess(stack.control.port, tmp_path / "spool", await stack.keys.key("edge"))
     await edge.ready()
     load = asyncio.create_task(hammer(stack, edge, urls, seconds=10))
     await asyncio.sleep(1.5)
@@ -126,7 +127,7 @@ async def test_clicks_spooled_at_shutdown_are_replayed_by_the_next_edge(
     urls = await minted(stack, 5)
     spool = tmp_path / "spool"
     port = stack.control.port
-    edge = EdgeProcess(port, spool)
+    edge = EdgeProcess(port, spool, await stack.keys.key("edge"))
     await edge.ready()
     # Clicks while the control plane is up (this also caches the links)...
     answered = await hammer(stack, edge, urls, seconds=0.3)
@@ -139,7 +140,7 @@ async def test_clicks_spooled_at_shutdown_are_replayed_by_the_next_edge(
 
     # The next edge, with the control plane back, replays the spool: each click once.
     stack.control = await start_grpc(stack.deps, f"127.0.0.1:{port}")
-    edge = EdgeProcess(port, spool)
+    edge = EdgeProcess(port, spool, await stack.keys.key("edge"))
     await edge.ready()
     await stack.wait_for_clicks(answered)
     await asyncio.sleep(0.3)
@@ -154,6 +155,7 @@ async def test_durable_mode_survives_sigkill(stack: Stack, tmp_path: Path) -> No
     edge = EdgeProcess(
         stack.control.port,
         spool,
+        await stack.keys.key("edge"),
         SMARTURLS_EDGE_DURABLE_CLICKS="1",
         SMARTURLS_EDGE_FLUSH_INTERVAL="30",
     )
@@ -161,7 +163,9 @@ async def test_durable_mode_survives_sigkill(stack: Stack, tmp_path: Path) -> No
     answered = await hammer(stack, edge, urls, seconds=1.0)
     assert answered > 20
     await edge.stop(signal.SIGKILL)
-    edge = EdgeProcess(stack.control.port, spool, SMARTURLS_EDGE_DURABLE_CLICKS="1")
+    edge = EdgeProcess(
+        stack.control.port, spool, await stack.keys.key("edge"), SMARTURLS_EDGE_DURABLE_CLICKS="1"
+    )
     await edge.ready()
     await stack.wait_for_clicks(answered)
     await asyncio.sleep(0.3)

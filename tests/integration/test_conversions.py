@@ -120,29 +120,47 @@ async def test_forged_foreign_and_mismatched_sources_are_not_attributed(stack: S
 
 
 @pytest.mark.parametrize(
-    ("request_", "field"),
+    ("request_", "field", "code"),
     [
-        (conversions_pb2.RecordOrderRequest(order_id="o", currency="USD"), "account_id"),
-        (conversions_pb2.RecordOrderRequest(account_id=1, currency="USD"), "order_id"),
+        # The merchant's key is bound to its account: a request naming none is
+        # another account's.
+        (
+            conversions_pb2.RecordOrderRequest(order_id="o", currency="USD"),
+            "account_id",
+            grpc.StatusCode.PERMISSION_DENIED,
+        ),
+        (
+            conversions_pb2.RecordOrderRequest(account_id=1, currency="USD"),
+            "order_id",
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
         (
             conversions_pb2.RecordOrderRequest(account_id=1, order_id="o", currency="usd"),
             "currency",
+            grpc.StatusCode.INVALID_ARGUMENT,
         ),
         (
             conversions_pb2.RecordOrderRequest(
                 account_id=1, order_id="o", currency="USD", amount_minor=-1
             ),
             "amount_minor",
+            grpc.StatusCode.INVALID_ARGUMENT,
         ),
     ],
 )
 async def test_bad_orders_name_the_field(
-    stack: Stack, request_: conversions_pb2.RecordOrderRequest, field: str
+    stack: Stack,
+    request_: conversions_pb2.RecordOrderRequest,
+    field: str,
+    code: grpc.StatusCode,
 ) -> None:
-    await stack.account()
+    account = await stack.account()
+    key = await stack.keys.key("merchant", account.account_id)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stack.conversions.RecordOrder(request_)
-    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        await stack.conversions.RecordOrder(
+            request_, metadata=(("authorization", f"Bearer {key}"),)
+        )
+    assert caught.value.code() == code
     assert caught.value.details().startswith(field + ":")
 
 
