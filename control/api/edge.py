@@ -41,7 +41,10 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
             CLICKS_STORED.inc(result.stored)
             CLICKS_DUPLICATE.inc(result.duplicates)
             yield edge_pb2.ClickBatchAck(
-                batch_seq=batch.batch_seq, stored=result.stored, duplicates=result.duplicates
+                batch_seq=batch.batch_seq,
+                stored=result.stored,
+                duplicates=result.duplicates,
+                expired=result.expired,
             )
 
     async def WatchInvalidations(

@@ -72,15 +72,29 @@ async def record_outcome(db: asyncpg.Pool, keys: SigningKeys, outcome: Outcome) 
         await get_account(conn, outcome.account_id)
         stored = await conn.fetchrow(SELECT_CONVERSION, *key)
         if stored is None:
+            # Outside the lock: which message (if any) the source names.
             evidence = await gather(
                 conn, keys, outcome.account_id, outcome.mbsy_source, outcome.shortcode, occurred_at
             )
             chain = evidence.chain
-            reason = judge(evidence)
 
             async def insert(conn: asyncpg.Connection) -> int | None:
+                reason = judge(evidence)
                 if chain is not None:
                     await lock_messages(conn, [(outcome.account_id, chain.message_id)])
+                    # Judged again under the lock: a click batch committed since the
+                    # first look may have shown the click to be a bot's, and its
+                    # ingest could not un-attribute an outcome that did not exist yet.
+                    reason = judge(
+                        await gather(
+                            conn,
+                            keys,
+                            outcome.account_id,
+                            outcome.mbsy_source,
+                            outcome.shortcode,
+                            occurred_at,
+                        )
+                    )
                 inserted: int | None = await conn.fetchval(
                     "INSERT INTO conversions (account_id, kind, external_id, mbsy_source,"
                     " shortcode, click_id, smart_url_id, message_id, template_id,"

@@ -7,6 +7,7 @@ the message -> the template, or the reason the chain does not count.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime, timedelta
 
@@ -73,6 +74,10 @@ async def explain_conversion(
     if kind is None:
         raise InvalidArgument.field("kind", "required: SHARE, SIGNUP or ORDER")
     validation.external_id("external_id", external_id)
+    if kind == "SHARE":
+        # A share's id is its click id; take it in any spelling uuid reads (hex, hyphens).
+        with contextlib.suppress(ValueError):
+            external_id = str(uuid.UUID(external_id))
     async with db.acquire() as conn:
         await get_account(conn, account_id)
         row = await conn.fetchrow(SELECT_CONVERSION, account_id, kind, external_id)

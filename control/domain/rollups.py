@@ -262,8 +262,9 @@ def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object
 # Reconciliation: every figure recomputed from raw facts, compared per hour.
 
 # Unique clickers from the clicks themselves (not messages.first_click_at, the
-# column the live path maintains), so a slip in that path shows up. Hours
-# before the retention horizon ($2) are skipped: their raw clicks may be gone.
+# column the live path maintains), so a slip in that path shows up. A message
+# whose first click is before the retention horizon ($2) is left out: its first
+# click may be gone, and the rollup counted it in an hour no longer compared.
 _RAW_TRAFFIC = """
 WITH sent AS (
     SELECT account_id, template_id, date_trunc('hour', sent_at, 'UTC') AS hour,
@@ -279,10 +280,13 @@ WITH sent AS (
            count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
     FROM clicks WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3
 ), firsts AS (
-    SELECT account_id, template_id, date_trunc('hour', min(clicked_at), 'UTC') AS hour
-    FROM clicks
-    WHERE account_id = ANY($1::bigint[]) AND hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
-    GROUP BY account_id, template_id, message_id
+    SELECT c.account_id, c.template_id, date_trunc('hour', min(c.clicked_at), 'UTC') AS hour
+    FROM clicks c
+    JOIN messages m ON m.account_id = c.account_id AND m.message_id = c.message_id
+    WHERE c.account_id = ANY($1::bigint[]) AND c.hit_class = 'human'
+      AND c.kind <> 'SHARED_REFERRAL'
+      AND (m.first_click_at IS NULL OR m.first_click_at >= $2)
+    GROUP BY c.account_id, c.template_id, c.message_id
 ), clickers AS (
     SELECT account_id, template_id, hour, count(*) AS unique_clickers FROM firsts GROUP BY 1, 2, 3
 )
@@ -333,7 +337,7 @@ async def reconcile(
     difference; with fix=True the rollups are replaced by the recomputed values."""
     async with conn.transaction(isolation="repeatable_read"):
         expected: dict[tuple[Hour, str], int] = {}
-        traffic = await conn.fetch(_RAW_TRAFFIC, list(account_ids))
+        traffic = await conn.fetch(_RAW_TRAFFIC, list(account_ids), horizon or _FOREVER)
         outcomes = await conn.fetch(_RAW_OUTCOMES, list(account_ids))
         for rows, columns in ((traffic, TRAFFIC_COLUMNS), (outcomes, OUTCOME_COLUMNS)):
             for row in rows:
@@ -434,6 +438,8 @@ async def _rebuild_daily(conn: asyncpg.Connection, account_ids: Sequence[int]) -
     )
 
 
+_FOREVER = datetime(1970, 1, 1, tzinfo=UTC)
+
 _CLICK_FIGURES = {
     "clicks",
     "unique_clickers",
@@ -482,6 +488,11 @@ async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
             "DELETE FROM template_hourly_revenue WHERE account_id = ANY($1::bigint[])", ids
         )
         await conn.execute(
+            "UPDATE messages SET first_click_at = NULL"
+            " WHERE account_id = ANY($1::bigint[]) AND first_click_at IS NOT NULL",
+            ids,
+        )
+        await conn.execute(
             "UPDATE messages m SET first_click_at = f.first"
             " FROM (SELECT account_id, message_id, min(clicked_at) AS first FROM clicks"
             "       WHERE account_id = ANY($1::bigint[]) AND hit_class = 'human'"
@@ -494,6 +505,7 @@ async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
             f"INSERT INTO template_hourly (account_id, template_id, hour, {traffic})"
             f" SELECT account_id, template_id, hour, {traffic} FROM ({_RAW_TRAFFIC}) t",
             ids,
+            _FOREVER,
         )
         outcomes = ", ".join(OUTCOME_COLUMNS)
         await conn.execute(

@@ -123,11 +123,13 @@ class ClickColumns(_message.Message):
     def __init__(self, click_ids: _Optional[bytes] = ..., smart_url_ids: _Optional[_Iterable[int]] = ..., clicked_at_us: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., method: _Optional[_Iterable[int]] = ..., user_agent: _Optional[_Iterable[int]] = ..., ip_prefix: _Optional[_Iterable[int]] = ..., referer: _Optional[_Iterable[int]] = ..., hit_class: _Optional[_Iterable[int]] = ..., reasons: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ClickBatchAck(_message.Message):
-    __slots__ = ("batch_seq", "stored", "duplicates")
+    __slots__ = ("batch_seq", "stored", "duplicates", "expired")
     BATCH_SEQ_FIELD_NUMBER: _ClassVar[int]
     STORED_FIELD_NUMBER: _ClassVar[int]
     DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_FIELD_NUMBER: _ClassVar[int]
     batch_seq: int
     stored: int
     duplicates: int
-    def __init__(self, batch_seq: _Optional[int] = ..., stored: _Optional[int] = ..., duplicates: _Optional[int] = ...) -> None: ...
+    expired: int
+    def __init__(self, batch_seq: _Optional[int] = ..., stored: _Optional[int] = ..., duplicates: _Optional[int] = ..., expired: _Optional[int] = ...) -> None: ...
