@@ -48,6 +48,7 @@ class LinkCache:
         self._negative_ttl = negative_ttl
         self._revoked: set[int] = set()
         self._template_versions: dict[int, int] = {}
+        self._expiries: dict[float, float] = {}
         # Set by the first invalidation message (the catch-up snapshot): until
         # then revocations are unknown, and the shared Redis tier is not trusted.
         self.synced = False
@@ -67,21 +68,33 @@ class LinkCache:
             return GONE
         if link.smart_url_id in self._revoked:
             return GONE
-        if link.template_version < self._template_versions.get(link.template_id, 0):
+        shape = link.shape
+        if shape.template_version < self._template_versions.get(shape.template_id, 0):
             del self._entries[token]
             return None
         return link
 
     def put(self, token: str, link: CachedLink) -> None:
-        link.expires = time.monotonic() + self._ttl
+        link.expires = self._expiry(self._ttl)
         self._insert(token, link)
+
+    def _expiry(self, ttl: float) -> float:
+        """Expiry to the second, one float object per second shared by every link
+        cached in it: 24 bytes a link less."""
+        moment = float(int(time.monotonic() + ttl) + 1)
+        shared = self._expiries.get(moment)
+        if shared is None:
+            if len(self._expiries) > 4096:
+                self._expiries.clear()
+            shared = self._expiries[moment] = moment
+        return shared
 
     def put_gone(self, token: str) -> None:
         self._insert(token, _Gone(time.monotonic() + self._negative_ttl))
 
     def is_stale(self, link: CachedLink) -> bool:
-        return link.smart_url_id in self._revoked or link.template_version < (
-            self._template_versions.get(link.template_id, 0)
+        return link.smart_url_id in self._revoked or link.shape.template_version < (
+            self._template_versions.get(link.shape.template_id, 0)
         )
 
     def invalidate(self, invalidation: edge_pb2.Invalidation) -> None:

@@ -17,54 +17,82 @@ class PreviewCard:
     image_url: str
 
 
-@dataclass(slots=True)
-class CachedLink:
-    """Mutable only in `expires`, which the cache sets: one object per entry, no
-    (expiry, link) tuple around it, which is ~80 bytes a link at 500k links."""
+@dataclass(frozen=True, slots=True)
+class LinkShape:
+    """What every link of one template link slot (and version) has in common:
+    one object shared by all of them, so a cached link holds only what is its own."""
 
-    smart_url_id: int
     share_domain: str
-    # bytes: the Location header is bytes, and bytes cost 16 bytes a link less.
-    destination_head: bytes
     destination_tail: bytes
     append_source: bool
     template_id: int
     template_version: int
     card: PreviewCard
+
+
+@dataclass(slots=True)
+class CachedLink:
+    """Four slots (48 bytes) a link: its id, the part of its destination that is
+    its own (an advocate's shortcode, say), the shared shape, and the expiry the
+    cache sets. Mutable only in `expires`."""
+
+    smart_url_id: int
+    # bytes: the Location header is bytes, and bytes cost 16 bytes a link less.
+    destination_head: bytes
+    shape: LinkShape
     expires: float = 0.0
 
+    @property
+    def share_domain(self) -> str:
+        return self.shape.share_domain
+
+    @property
+    def card(self) -> PreviewCard:
+        return self.shape.card
+
     def destination_for(self, source: bytes) -> bytes:
-        if self.append_source:
-            return self.destination_head + source + self.destination_tail
-        return self.destination_head + self.destination_tail
+        shape = self.shape
+        if shape.append_source:
+            return self.destination_head + source + shape.destination_tail
+        return self.destination_head + shape.destination_tail
 
 
 class LinkFactory:
-    """Builds CachedLinks, sharing the strings and cards that repeat across links
-    (domains, tails, preview cards), which is most of their memory at 500k links."""
+    """Builds CachedLinks, sharing the shapes (domain, tail, template, card) that
+    repeat across links, which is most of their memory at 500k links."""
 
     def __init__(self) -> None:
-        self._cards: dict[tuple[str, str, str], PreviewCard] = {}
-        self._tails: dict[str, bytes] = {}
+        self._shapes: dict[tuple[object, ...], LinkShape] = {}
 
     def from_proto(self, link: edge_pb2.ResolvedLink) -> CachedLink:
-        key = (link.og_title, link.og_description, link.og_image_url)
-        card = self._cards.get(key)
-        if card is None:
-            if len(self._cards) > 100_000:
-                self._cards.clear()
-                self._tails.clear()
-            card = self._cards.setdefault(key, PreviewCard(*key))
+        key = (
+            link.share_domain,
+            link.destination_tail,
+            link.append_source,
+            link.template_id,
+            link.template_version,
+            link.og_title,
+            link.og_description,
+            link.og_image_url,
+        )
+        shape = self._shapes.get(key)
+        if shape is None:
+            if len(self._shapes) > 100_000:
+                self._shapes.clear()  # old shapes live on in the links that use them
+            shape = self._shapes.setdefault(
+                key,
+                LinkShape(
+                    share_domain=sys.intern(link.share_domain),
+                    # ASCII: the control plane percent-encodes every destination.
+                    destination_tail=link.destination_tail.encode("latin-1"),
+                    append_source=link.append_source,
+                    template_id=link.template_id,
+                    template_version=link.template_version,
+                    card=PreviewCard(link.og_title, link.og_description, link.og_image_url),
+                ),
+            )
         return CachedLink(
             smart_url_id=link.smart_url_id,
-            share_domain=sys.intern(link.share_domain),
-            # ASCII: the control plane percent-encodes every destination.
             destination_head=link.destination_head.encode("latin-1"),
-            destination_tail=self._tails.setdefault(
-                link.destination_tail, link.destination_tail.encode("latin-1")
-            ),
-            append_source=link.append_source,
-            template_id=link.template_id,
-            template_version=link.template_version,
-            card=card,
+            shape=shape,
         )

@@ -139,7 +139,7 @@ class RedirectApp:
                 # 302 + no-store: a cached redirect would be a click nobody sees.
                 _NO_STORE,
             ]
-            if link.append_source:
+            if link.shape.append_source:
                 headers.append(
                     (
                         b"set-cookie",

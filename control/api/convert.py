@@ -184,6 +184,8 @@ def _row(c: edge_pb2.Click) -> model.ClickRow:
     if len(c.click_id) != 16:
         raise InvalidArgument.field("clicks.click_id", "16 bytes of UUID required")
     timestamp(c.clicked_at, True, "clicks.clicked_at")
+    if c.clicked_at.ToMicroseconds() >= _latest_click_us():
+        raise InvalidArgument.field("clicks.clicked_at", "not a time of today or before")
     hit_class = c.hit_class or ("bot" if c.method == "HEAD" else "human")
     _check_classes({hit_class})
     return (
@@ -197,6 +199,12 @@ def _row(c: edge_pb2.Click) -> model.ClickRow:
         hit_class,
         "\n".join(c.reasons),
     )
+
+
+def _latest_click_us() -> int:
+    # An edge clock a little ahead is tolerated; a click dated next year would
+    # make a partition for every week up to it.
+    return int(datetime.now(UTC).timestamp() * 1e6) + 86_400_000_000
 
 
 def _column_rows(columns: edge_pb2.ClickColumns) -> list[model.ClickRow]:
@@ -223,8 +231,9 @@ def _column_rows(columns: edge_pb2.ClickColumns) -> list[model.ClickRow]:
         [strings[i] for i in column] for column in indexed
     )
     _check_classes(set(classes))
-    latest = int(datetime.now(UTC).timestamp() * 1e6) + 86_400_000_000
-    if count and not (0 < min(columns.clicked_at_us) and max(columns.clicked_at_us) < latest):
+    if count and not (
+        0 < min(columns.clicked_at_us) and max(columns.clicked_at_us) < _latest_click_us()
+    ):
         raise InvalidArgument.field("columns.clicked_at_us", "not a time of today or before")
     return list(
         zip(

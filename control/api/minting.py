@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 
 import grpc
@@ -15,8 +16,9 @@ from smarturls.v1 import minting_pb2, minting_pb2_grpc
 
 # How many queued requests one streaming transaction takes at most.
 STREAM_BATCH = 1000
-# Requests one MintBatch may carry.
+# Requests one MintBatch may carry, and batches of one stream minted at once.
 MAX_BATCH = 5000
+BATCHES_IN_FLIGHT = 2
 _END = None
 
 
@@ -82,18 +84,31 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
         request_iterator: AsyncIterator[minting_pb2.MintBatch],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[minting_pb2.MintBatchResult]:
-        async for batch in request_iterator:
-            if len(batch.requests) > MAX_BATCH:
-                raise InvalidArgument.field(
-                    "requests", f"{len(batch.requests)} in one batch; at most {MAX_BATCH}"
-                )
-            requests = list(batch.requests)
-            results = await self._mint(requests)
-            yield minting_pb2.MintBatchResult(
-                responses=[
-                    _response(r, result) for r, result in zip(requests, results, strict=True)
-                ]
-            )
+        # Two batches in flight, on two connections: one is in PostgreSQL while
+        # the other is in Python. Results still leave in request order.
+        in_flight: deque[asyncio.Task[minting_pb2.MintBatchResult]] = deque()
+        try:
+            async for batch in request_iterator:
+                if len(batch.requests) > MAX_BATCH:
+                    raise InvalidArgument.field(
+                        "requests", f"{len(batch.requests)} in one batch; at most {MAX_BATCH}"
+                    )
+                in_flight.append(asyncio.create_task(self._mint_batch(list(batch.requests))))
+                if len(in_flight) >= BATCHES_IN_FLIGHT:
+                    yield await in_flight.popleft()
+            while in_flight:
+                yield await in_flight.popleft()
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    async def _mint_batch(
+        self, requests: list[minting_pb2.MintSmartUrlsRequest]
+    ) -> minting_pb2.MintBatchResult:
+        results = await self._mint(requests)
+        return minting_pb2.MintBatchResult(
+            responses=[_response(r, result) for r, result in zip(requests, results, strict=True)]
+        )
 
     async def _mint(self, requests: list[minting_pb2.MintSmartUrlsRequest]) -> list[MintResult]:
         """Mints the convertible requests; the others answer with their own error."""

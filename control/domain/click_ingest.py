@@ -29,7 +29,7 @@ from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
 from control.domain.model import ClickRow
 from control.domain.partitions import ClickPartitions
 from control.domain.retry import retry_deadlocks
-from control.domain.rollups import apply_deltas, prepare, refresh_outcomes
+from control.domain.rollups import add_outcome_deltas, apply_deltas, contributions
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS click_staging (
@@ -129,14 +129,25 @@ WITH pairs AS (
 INSERT INTO click_flipped SELECT * FROM flipped
 """
 
+_NON_HUMAN_NOW = """
+SELECT click_id FROM click_ingested WHERE hit_class <> 'human'
+UNION SELECT click_id FROM click_flipped
+"""
+
+_OUTCOME_MESSAGES = f"""
+SELECT v.account_id, v.message_id FROM conversions v
+JOIN ({_NON_HUMAN_NOW}) x ON v.click_id = x.click_id
+WHERE v.message_id IS NOT NULL
+UNION
+SELECT account_id, message_id FROM click_ingested WHERE kind = 'SHARE' AND hit_class = 'human'
+"""
+
 # Outcomes carried by a click now known not to be human stop counting.
-_UNMAKE = """
+_UNMAKE = f"""
 UPDATE conversions v SET unattributed_reason = 'NON_HUMAN_CLICK'
-FROM (SELECT click_id FROM click_ingested WHERE hit_class <> 'human'
-      UNION SELECT click_id FROM click_flipped) x
+FROM ({_NON_HUMAN_NOW}) x
 WHERE v.click_id = x.click_id
   AND (v.unattributed_reason IS NULL OR v.unattributed_reason = 'WINDOW_EXPIRED')
-RETURNING v.account_id, v.message_id
 """
 
 # A human tap on a share button is a share, judged by the window like any outcome.
@@ -158,7 +169,6 @@ JOIN templates t ON t.account_id = i.account_id AND t.template_id = i.template_i
 WHERE i.kind = 'SHARE' AND i.hit_class = 'human'
   AND NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)
 ON CONFLICT DO NOTHING
-RETURNING account_id, message_id
 """
 
 _HOUR = "date_trunc('hour', {}, 'UTC')"
@@ -228,7 +238,8 @@ SELECT * FROM deltas
 class IngestResult:
     stored: int
     duplicates: int
-    # Older than the retention period: acknowledged, not stored.
+    # Older than the retention period (see ClickPartitions.oldest_accepted):
+    # acknowledged, not stored.
     expired: int = 0
 
 
@@ -237,16 +248,14 @@ async def ingest_clicks(
 ) -> IngestResult:
     if not clicks:
         return IngestResult(0, 0)
-    horizon = partitions.horizon()
+    oldest_us = int(partitions.oldest_accepted().timestamp() * 1_000_000)
     expired = 0
-    if horizon is not None:
-        horizon_us = int(horizon.timestamp() * 1_000_000)
-        if min(c[2] for c in clicks) < horizon_us:
-            kept = [c for c in clicks if c[2] >= horizon_us]
-            expired = len(clicks) - len(kept)
-            clicks = kept
-            if not clicks:
-                return IngestResult(0, 0, expired)
+    if min(c[2] for c in clicks) < oldest_us:
+        kept = [c for c in clicks if c[2] >= oldest_us]
+        expired = len(clicks) - len(kept)
+        clicks = kept
+        if not clicks:
+            return IngestResult(0, 0, expired)
     first = datetime.fromtimestamp(min(c[2] for c in clicks) / 1e6, UTC)
     last = datetime.fromtimestamp(max(c[2] for c in clicks) / 1e6, UTC)
     async with db.acquire() as conn:
@@ -270,10 +279,12 @@ async def _store(conn: asyncpg.Connection, clicks: Sequence[ClickRow]) -> int:
         return 0
     await conn.execute("ANALYZE click_ingested")
     await conn.execute(_BURST)
-    touched = [(r[0], r[1]) for r in await conn.fetch(_UNMAKE)]
-    touched += [(r[0], r[1]) for r in await conn.fetch(_SHARES)]
-    await prepare(conn)
-    await refresh_outcomes(conn, touched, apply=False)
+    # Every message whose outcomes this batch can make or unmake (all locked above).
+    touched = [(r[0], r[1]) for r in await conn.fetch(_OUTCOME_MESSAGES)]
+    before = await contributions(conn, touched)
+    await conn.execute(_UNMAKE)
+    await conn.execute(_SHARES)
+    await add_outcome_deltas(conn, touched, before, apply=False)
     await conn.execute(_TRAFFIC)
     await conn.execute(_FIRST_CLICKS)
     await apply_deltas(conn)

@@ -15,7 +15,7 @@ from control.domain.attribution import gather, judge, person_key
 from control.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from control.domain.model import Conversion, ConversionKind
 from control.domain.retry import retry_deadlocks
-from control.domain.rollups import lock_messages, refresh_outcomes
+from control.domain.rollups import add_outcome_deltas, contributions, lock_messages
 from signing.keys import SigningKeys
 
 
@@ -78,10 +78,13 @@ async def record_outcome(db: asyncpg.Pool, keys: SigningKeys, outcome: Outcome) 
             )
             chain = evidence.chain
 
+            messages = [(outcome.account_id, chain.message_id)] if chain else []
+
             async def insert(conn: asyncpg.Connection) -> int | None:
                 reason = judge(evidence)
+                await lock_messages(conn, messages)
+                before = await contributions(conn, messages)
                 if chain is not None:
-                    await lock_messages(conn, [(outcome.account_id, chain.message_id)])
                     # Judged again under the lock: a click batch committed since the
                     # first look may have shown the click to be a bot's, and its
                     # ingest could not un-attribute an outcome that did not exist yet.
@@ -123,8 +126,8 @@ async def record_outcome(db: asyncpg.Pool, keys: SigningKeys, outcome: Outcome) 
                     ),
                     chain and chain.window_seconds,
                 )
-                if inserted is not None and chain is not None:
-                    await refresh_outcomes(conn, [(outcome.account_id, chain.message_id)])
+                if inserted is not None and messages:
+                    await add_outcome_deltas(conn, messages, before)
                 return inserted
 
             inserted = await retry_deadlocks(conn, insert)
@@ -177,12 +180,14 @@ async def _load_order(conn: asyncpg.Connection, account_id: int, order_id: str) 
 async def _change_order(
     conn: asyncpg.Connection, row: asyncpg.Record, statement: str, *args: object
 ) -> None:
+    messages = [(row["account_id"], row["message_key"])] if row["message_key"] else []
+
     async def change(conn: asyncpg.Connection) -> None:
-        if row["message_key"] is not None:
-            await lock_messages(conn, [(row["account_id"], row["message_key"])])
+        await lock_messages(conn, messages)
+        before = await contributions(conn, messages)
         await conn.execute(statement, row["account_id"], row["conversion_id"], *args)
-        if row["message_key"] is not None:
-            await refresh_outcomes(conn, [(row["account_id"], row["message_key"])])
+        if messages:
+            await add_outcome_deltas(conn, messages, before)
 
     await retry_deadlocks(conn, change)
 

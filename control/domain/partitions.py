@@ -19,6 +19,8 @@ import asyncpg
 WEEK = timedelta(days=7)
 # How far ahead the maintenance loop keeps partitions ready.
 AHEAD = timedelta(days=28)
+# With retention off, clicks older than this are still not stored.
+OLDEST_CLICK = timedelta(days=400)
 _NAME = re.compile(r"^clicks_(\d{8})$")
 _EPOCH_MONDAY = datetime(1970, 1, 5, tzinfo=UTC)
 
@@ -47,6 +49,13 @@ class ClickPartitions:
         if not self.retention_days:
             return None
         return week_start((now or datetime.now(UTC)) - timedelta(days=self.retention_days))
+
+    def oldest_accepted(self, now: datetime | None = None) -> datetime:
+        """Ingest stores no click older than this: past retention, or with retention
+        off, older than OLDEST_CLICK (a skewed edge clock would otherwise make a
+        partition for every week back to its date)."""
+        now = now or datetime.now(UTC)
+        return self.horizon(now) or week_start(now - OLDEST_CLICK)
 
     async def ensure(self, conn: asyncpg.Connection, first: datetime, last: datetime) -> None:
         """Every week from `first` to `last` gets its partition."""
@@ -94,7 +103,15 @@ class ClickPartitions:
         for week in sorted(await self.load(conn)):
             if week + WEEK <= horizon:
                 name = partition_name(week)
-                await conn.execute(f"DROP TABLE IF EXISTS {name}")
+                try:
+                    # DROP locks all of `clicks`: queued behind a long reader it
+                    # would stall every ingest behind it. Give up and retry later.
+                    async with conn.transaction():
+                        await conn.execute("SET LOCAL lock_timeout = '2s'")
+                        await conn.execute(f"DROP TABLE IF EXISTS {name}")
+                except asyncpg.LockNotAvailableError:
+                    log.warning("%s is busy; dropping it on the next round", name)
+                    continue
                 self._weeks.discard(week)
                 dropped.append(name)
         if dropped:

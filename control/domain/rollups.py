@@ -4,18 +4,17 @@ Traffic (messages sent, clicks by class, unique clickers) is added as it
 arrives, in the transaction that stores it. Outcomes (shares, signups,
 orders, their unique people, revenue) depend on each other: a cancelled
 order can make a later order of the same buyer the "first" one, in another
-hour. So the hours an outcome touches are recomputed from the conversions of
-those hours, under an advisory lock per hour, which also makes concurrent
-writers of one hour take turns: each recompute runs after the previous one
-committed and sees its rows (READ COMMITTED takes a snapshot per statement).
+hour. But only within one message (people are counted once per message), so
+a change adds the difference between the message's figures after and before
+it, both read under the message's lock.
 
 Every change is first written as deltas to a per-transaction temp table and
 then applied by one statement to the hourly table and to the daily one (the
 same figures per UTC day, so a 90-day list reads days, not hours): deltas
 commute, so concurrent writers of one row never overwrite each other.
 
-Lock order, everywhere: messages (sorted), then hours (sorted), then rows
-(sorted, all in the one applying statement).
+Lock order, everywhere: messages (sorted), then rows (sorted, all in the one
+applying statement).
 
 The SQL that decides what counts lives here once and is used both by the
 live path and by reconcile(), which recomputes everything from raw facts.
@@ -74,21 +73,6 @@ _OUTCOME_FIGURES = """
     count(*) FILTER (WHERE c.kind = 'ORDER' AND c.first) AS unique_buyers
 """
 
-# The counted conversions of the hours in $1..$3, each with its `first` flag.
-_COUNTED_IN_HOURS = f"""
-WITH h AS (
-    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[])
-        AS h(account_id, template_id, hour)
-), counted AS (
-    SELECT c.account_id, c.template_id, h.hour, c.kind, c.currency,
-           c.amount_minor - c.refunded_minor AS net, {_FIRST} AS first
-    FROM h JOIN conversions c
-      ON c.account_id = h.account_id AND c.template_id = h.template_id
-     AND c.occurred_at >= h.hour AND c.occurred_at < h.hour + interval '1 hour'
-    WHERE {COUNTS}
-)
-"""
-
 _DELTAS = f"""
 CREATE TEMP TABLE IF NOT EXISTS rollup_deltas (
     account_id bigint, template_id bigint, hour timestamptz,
@@ -134,46 +118,28 @@ ON CONFLICT (account_id, template_id, day, currency) DO UPDATE
 SET revenue_minor = template_daily_revenue.revenue_minor + excluded.revenue_minor
 """
 
-# New outcome figures of the hours, as deltas against what the rollup holds. The
-# hour locks keep other writers of these outcome columns out meanwhile.
-_OUTCOME_DELTAS = (
-    _COUNTED_IN_HOURS
-    + f""", fresh AS (
-    SELECT h.account_id, h.template_id, h.hour, {_OUTCOME_FIGURES}
-    FROM h LEFT JOIN counted c USING (account_id, template_id, hour)
-    GROUP BY h.account_id, h.template_id, h.hour
-)
-INSERT INTO rollup_deltas (account_id, template_id, hour, {", ".join(OUTCOME_COLUMNS)})
-SELECT f.account_id, f.template_id, f.hour,
-       {", ".join(f"f.{c} - coalesce(o.{c}, 0)" for c in OUTCOME_COLUMNS)}
-FROM fresh f LEFT JOIN template_hourly o
-  ON o.account_id = f.account_id AND o.template_id = f.template_id AND o.hour = f.hour
-"""
-)
-
-_REVENUE_DELTAS = (
-    _COUNTED_IN_HOURS
-    + """, fresh AS (
-    SELECT account_id, template_id, hour, currency, sum(net) AS revenue_minor
-    FROM counted WHERE kind = 'ORDER' GROUP BY 1, 2, 3, 4
-), old AS (
-    SELECT r.account_id, r.template_id, r.hour, r.currency, r.revenue_minor
-    FROM template_hourly_revenue r JOIN h USING (account_id, template_id, hour)
-)
-INSERT INTO revenue_deltas (account_id, template_id, hour, currency, revenue_minor)
-SELECT account_id, template_id, hour, currency,
-       coalesce(f.revenue_minor, 0) - coalesce(o.revenue_minor, 0)
-FROM fresh f FULL JOIN old o USING (account_id, template_id, hour, currency)
-"""
-)
-
-_HOURS_OF_GROUPS = """
-SELECT DISTINCT c.account_id, c.template_id, date_trunc('hour', c.occurred_at, 'UTC') AS hour
+# A message's outcome figures: first-ness is per (message, kind, person), so
+# what a message adds to any hour depends on its own conversions only.
+_CONTRIBUTIONS = f"""
+SELECT c.account_id, c.template_id, date_trunc('hour', c.occurred_at, 'UTC') AS hour,
+       c.kind, c.currency, c.amount_minor - c.refunded_minor AS net, {_FIRST} AS first
 FROM conversions c
-JOIN unnest($1::bigint[], $2::bigint[]) AS g(account_id, message_id)
-  ON c.account_id = g.account_id AND c.message_id = g.message_id
-WHERE c.template_id IS NOT NULL
+JOIN unnest($1::bigint[], $2::bigint[]) AS m(account_id, message_id)
+  ON c.account_id = m.account_id AND c.message_id = m.message_id
+WHERE c.template_id IS NOT NULL AND {COUNTS}
 """
+
+_COUNTED_AS = {"SHARE": "shares", "SIGNUP": "signups", "ORDER": "orders"}
+_UNIQUE_AS = {"SHARE": "unique_sharers", "SIGNUP": "unique_signups", "ORDER": "unique_buyers"}
+
+Contributions = Counter[tuple[Hour, str]]
+
+_INSERT_OUTCOME_DELTAS = (
+    f"INSERT INTO rollup_deltas (account_id, template_id, hour, {', '.join(OUTCOME_COLUMNS)})"
+    " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], "
+    + ", ".join(f"${i + 4}::bigint[]" for i in range(len(OUTCOME_COLUMNS)))
+    + ")"
+)
 
 
 def message_lock_key(account_id: int, message_id: int) -> str:
@@ -201,37 +167,64 @@ async def apply_deltas(conn: asyncpg.Connection) -> None:
     await conn.execute(_APPLY_REVENUE)
 
 
-async def refresh_outcomes(
-    conn: asyncpg.Connection, messages: Iterable[tuple[int, int]], *, apply: bool = True
-) -> None:
-    """Recomputes the outcome figures of every hour in which these messages have
-    conversions. The caller holds the messages' locks (lock_messages) and has
-    written its change in this transaction. apply=False leaves the deltas for
-    the caller's apply_deltas()."""
+async def contributions(
+    conn: asyncpg.Connection, messages: Iterable[tuple[int, int]]
+) -> Contributions:
+    """What these messages' conversions add to each hour: {(hour, figure): n},
+    figure an outcome column or "revenue:<currency>"."""
     accounts, message_ids = _columns(sorted(set(messages)), 2)
-    if accounts:
-        hours = await conn.fetch(_HOURS_OF_GROUPS, accounts, message_ids)
-        await refresh_hours(conn, [(r["account_id"], r["template_id"], r["hour"]) for r in hours])
+    added: Contributions = Counter()
+    if not accounts:
+        return added
+    for row in await conn.fetch(_CONTRIBUTIONS, accounts, message_ids):
+        hour = (row["account_id"], row["template_id"], row["hour"])
+        kind = row["kind"]
+        added[hour, _COUNTED_AS[kind]] += 1
+        if row["first"]:
+            added[hour, _UNIQUE_AS[kind]] += 1
+        if kind == "ORDER":
+            added[hour, "revenue:" + row["currency"]] += row["net"]
+    return added
+
+
+async def add_outcome_deltas(
+    conn: asyncpg.Connection,
+    messages: Iterable[tuple[int, int]],
+    before: Contributions,
+    *,
+    apply: bool = True,
+) -> None:
+    """After a change to these messages' conversions: the difference between
+    their contributions now and `before` (read under the same message locks)
+    goes to the rollups. apply=False leaves it for the caller's apply_deltas()."""
+    after = await contributions(conn, messages)
+    changed = {k: after[k] - before[k] for k in after.keys() | before.keys()}
+    figures: dict[Hour, dict[str, int]] = {}
+    revenue = []
+    for (hour, figure), delta in sorted(changed.items()):
+        if not delta:
+            continue
+        if figure.startswith("revenue:"):
+            revenue.append((*hour, figure.split(":", 1)[1], delta))
+        else:
+            figures.setdefault(hour, {})[figure] = delta
+    await prepare(conn)
+    if figures:
+        hours = sorted(figures)
+        await conn.execute(
+            _INSERT_OUTCOME_DELTAS,
+            *_columns(hours, 3),
+            *([figures[h].get(c, 0) for h in hours] for c in OUTCOME_COLUMNS),
+        )
+    if revenue:
+        await conn.execute(
+            "INSERT INTO revenue_deltas (account_id, template_id, hour, currency, revenue_minor)"
+            " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[],"
+            " $5::numeric[])",
+            *_columns(revenue, 5),
+        )
     if apply:
         await apply_deltas(conn)
-
-
-async def refresh_hours(conn: asyncpg.Connection, hours: Sequence[Hour]) -> None:
-    """Writes the deltas that bring these hours' outcome figures up to date."""
-    hours = sorted(set(hours))
-    if not hours:
-        return
-    await prepare(conn)
-    columns = _columns(hours, 3)
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended("
-        " 'hour:' || a || ':' || t || ':' || extract(epoch FROM h)::bigint, 0) AS k"
-        " FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS x(a, t, h)"
-        " ORDER BY 1) keys",
-        *columns,
-    )
-    await conn.execute(_OUTCOME_DELTAS, *columns)
-    await conn.execute(_REVENUE_DELTAS, *columns)
 
 
 async def add_sent(conn: asyncpg.Connection, messages: Iterable[tuple[int, int, datetime]]) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from edge.cache import GONE, LinkCache
-from edge.links import CachedLink, PreviewCard
+from edge.links import CachedLink, LinkShape, PreviewCard
 from smarturls.v1 import edge_pb2
 
 CARD = PreviewCard("", "", "")
@@ -9,7 +9,7 @@ CARD = PreviewCard("", "", "")
 
 def link(smart_url_id: int, version: int = 1) -> CachedLink:
     return CachedLink(
-        smart_url_id, "d.example", b"https://x.example/", b"", False, 7, version, CARD
+        smart_url_id, b"https://x.example/", LinkShape("d.example", b"", False, 7, version, CARD)
     )
 
 
