@@ -29,6 +29,7 @@ from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
 from control.domain.partitions import ClickPartitions
+from control.domain.rollups import rebuild_pending
 from control.local_admin import ensure_local_admin_key
 from control.settings import ControlSettings
 from smarturls.v1 import (
@@ -134,10 +135,13 @@ async def database(
 
 
 async def maintain_partitions(pool: asyncpg.Pool, partitions: ClickPartitions) -> None:
-    """Keeps click partitions a few weeks ahead and drops those past retention."""
+    """Keeps click partitions a few weeks ahead and drops those past retention,
+    once any rollups still to build from old clicks are built."""
     while True:
         try:
             async with pool.acquire() as conn:
+                if rebuilt := await rebuild_pending(conn):
+                    log.info("built the rollups of %d account(s) from raw facts", len(rebuilt))
                 await partitions.maintain(conn)
         except (OSError, asyncpg.PostgresError):
             log.exception("click partition maintenance failed; retrying in a minute")

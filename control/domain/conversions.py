@@ -253,6 +253,19 @@ async def refund_order(
             )
         try:
             await _refund(conn, row, refund_id, amount, occurred_at or datetime.now(UTC))
+            stored_amount = await conn.fetchval(
+                "SELECT amount_minor FROM refunds"
+                " WHERE account_id = $1 AND conversion_id = $2 AND refund_id = $3",
+                account_id,
+                row["conversion_id"],
+                refund_id,
+            )
+            if stored_amount != amount:
+                # A concurrent retry with the same refund id and another amount won.
+                raise AlreadyExists(
+                    f"refund_id: {refund_id!r} was recorded before with amount_minor"
+                    f" {stored_amount}"
+                )
         except asyncpg.CheckViolationError:
             # A concurrent refund of the same order took what was left first.
             raise InvalidArgument.field(

@@ -72,9 +72,11 @@ async def mint_messages(
         ready.sort(key=lambda item: (item[1].account_id, item[1].message_id))
 
         async with conn.transaction():
-            inserted = await _insert_messages(conn, ready)
+            sent: list[tuple[int, int, datetime]] = []
+            inserted = await _insert_messages(conn, ready, sent)
             fresh = _first_of_each(ready, inserted)
             minted = await _insert_smart_urls(conn, keys, fresh, inserted)
+            await add_sent(conn, sent)
         for (i, _, _, _), message in zip(fresh, minted, strict=True):
             results[i] = message
 
@@ -152,7 +154,9 @@ async def _check(
 
 
 async def _insert_messages(
-    conn: asyncpg.Connection, ready: list[tuple[int, MintRequest, Template, str]]
+    conn: asyncpg.Connection,
+    ready: list[tuple[int, MintRequest, Template, str]],
+    sent: list[tuple[int, int, datetime]],
 ) -> dict[tuple[int, str], int]:
     now = datetime.now(UTC)
     rows = await conn.fetch(
@@ -169,7 +173,9 @@ async def _insert_messages(
         [domain for _, _, _, domain in ready],
         [r.sent_at or now for _, r, _, _ in ready],
     )
-    await add_sent(conn, [(r["account_id"], r["template_id"], r["sent_at"]) for r in rows])
+    # Counted last in the transaction (see mint_messages): the rollup rows it
+    # locks are the template's hot ones.
+    sent[:] = [(r["account_id"], r["template_id"], r["sent_at"]) for r in rows]
     return {(row["account_id"], row["external_message_id"]): row["message_id"] for row in rows}
 
 

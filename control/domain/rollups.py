@@ -327,8 +327,15 @@ async def reconcile(
     conn: asyncpg.Connection, account_ids: Sequence[int], horizon: datetime | None, *, fix: bool
 ) -> list[Difference]:
     """Recomputes every rollup of these accounts from raw facts and returns each
-    difference; with fix=True the rollups are replaced by the recomputed values."""
+    difference; with fix=True the rollups are replaced by the recomputed values.
+
+    A check reads one snapshot (facts and rollups change in the same
+    transactions, so any snapshot is consistent) and blocks nobody. A fix locks
+    the rollup tables against writers first, so no delta lands between the
+    reading and the writing; ingest and conversions wait for it."""
     async with conn.transaction(isolation="repeatable_read"):
+        if fix:
+            await conn.execute(_LOCK_ROLLUPS)
         expected: dict[tuple[Hour, str], int] = {}
         traffic = await conn.fetch(_RAW_TRAFFIC, list(account_ids), horizon or _FOREVER)
         outcomes = await conn.fetch(_RAW_OUTCOMES, list(account_ids))
@@ -366,24 +373,23 @@ async def reconcile(
         daily = await _stored(conn, account_ids, "template_daily", "day")
         stored.update({(key, "daily:" + figure): v for (key, figure), v in daily.items()})
 
-    differences = []
-    for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], k[1])):
-        (account_id, template_id, moment), figure = key
-        if horizon is not None and moment < horizon and figure.split(":")[-1] in _CLICK_FIGURES:
-            continue  # raw clicks of this hour may have been dropped by retention
-        if expected.get(key, 0) != stored.get(key, 0):
-            differences.append(
-                Difference(
-                    account_id,
-                    template_id,
-                    moment,
-                    figure,
-                    stored.get(key, 0),
-                    expected.get(key, 0),
+        differences = []
+        for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], k[1])):
+            (account_id, template_id, moment), figure = key
+            if horizon is not None and moment < horizon and figure.split(":")[-1] in _CLICK_FIGURES:
+                continue  # raw clicks of this hour may have been dropped by retention
+            if expected.get(key, 0) != stored.get(key, 0):
+                differences.append(
+                    Difference(
+                        account_id,
+                        template_id,
+                        moment,
+                        figure,
+                        stored.get(key, 0),
+                        expected.get(key, 0),
+                    )
                 )
-            )
-    if fix and differences:
-        async with conn.transaction():
+        if fix and differences:
             await _replace(conn, [d for d in differences if not d.figure.startswith("daily:")])
             await _rebuild_daily(conn, account_ids)
     return differences
@@ -433,6 +439,12 @@ async def _rebuild_daily(conn: asyncpg.Connection, account_ids: Sequence[int]) -
 
 _FOREVER = datetime(1970, 1, 1, tzinfo=UTC)
 
+# Writers (row-exclusive) wait; readers (the dashboards) do not.
+_LOCK_ROLLUPS = (
+    "LOCK TABLE template_hourly, template_daily, template_hourly_revenue,"
+    " template_daily_revenue IN SHARE ROW EXCLUSIVE MODE"
+)
+
 _CLICK_FIGURES = {
     "clicks",
     "unique_clickers",
@@ -476,6 +488,7 @@ async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
     Hours whose raw clicks retention dropped lose their click figures."""
     ids = list(account_ids)
     async with conn.transaction():
+        await conn.execute(_LOCK_ROLLUPS)
         await conn.execute("DELETE FROM template_hourly WHERE account_id = ANY($1::bigint[])", ids)
         await conn.execute(
             "DELETE FROM template_hourly_revenue WHERE account_id = ANY($1::bigint[])", ids
@@ -515,3 +528,14 @@ async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
             ids,
         )
         await _rebuild_daily(conn, ids)
+
+
+async def rebuild_pending(conn: asyncpg.Connection) -> list[int]:
+    """Builds the rollups of accounts whose facts predate them (migration 0003)."""
+    pending = [r[0] for r in await conn.fetch("SELECT account_id FROM rollups_pending")]
+    if pending:
+        await rebuild(conn, pending)
+        await conn.execute(
+            "DELETE FROM rollups_pending WHERE account_id = ANY($1::bigint[])", pending
+        )
+    return pending

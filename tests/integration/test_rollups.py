@@ -17,7 +17,7 @@ import grpc
 import pytest
 
 from control.domain.dashboard import ceil_to, floor_to
-from control.domain.rollups import Difference, reconcile
+from control.domain.rollups import Difference, rebuild_pending, reconcile
 from signing.sources import mint_source
 from smarturls.v1 import common_pb2, conversions_pb2, dashboard_pb2, templates_pb2
 from tests.integration.test_attribution_rules import (
@@ -819,3 +819,30 @@ def test_uuid7_at_makes_version_7_ids_of_that_millisecond() -> None:
     assert made.version == 7 and made.variant == uuid.RFC_4122
     assert made.int >> 80 == int(moment.timestamp() * 1000)
     assert ts(moment).ToDatetime(tzinfo=UTC) == moment
+
+
+async def test_an_upgraded_account_gets_its_rollups_built_before_retention_runs(
+    stack: Stack,
+) -> None:
+    """Facts stored before rollups existed (migration 0003 marks their accounts
+    pending): the maintenance loop builds their rollups, then reconcile agrees."""
+    a, t, _ = await small_history(stack)
+    now = datetime.now(UTC)
+    expected = await performance(stack, a, t, now - DAY, now + HOUR)
+    async with stack.db.acquire() as conn:
+        # As before the upgrade: no rollups, no first clicks, the account pending.
+        for table in (
+            "template_hourly",
+            "template_daily",
+            "template_hourly_revenue",
+            "template_daily_revenue",
+        ):
+            await conn.execute(f"DELETE FROM {table}")
+        await conn.execute("UPDATE messages SET first_click_at = NULL")
+        await conn.execute("INSERT INTO rollups_pending VALUES ($1)", a)
+        assert (await performance(stack, a, t, now - DAY, now + HOUR)).clicks == 0
+
+        assert await rebuild_pending(conn) == [a]
+        assert await rebuild_pending(conn) == []  # done once
+        assert await reconcile(conn, [a], None, fix=False) == []
+    assert await performance(stack, a, t, now - DAY, now + HOUR) == expected

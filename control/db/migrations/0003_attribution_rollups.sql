@@ -25,7 +25,12 @@ ALTER TABLE conversions
         CHECK (refunded_minor BETWEEN 0 AND amount_minor),
     -- The window that applied when the outcome was judged.
     ADD COLUMN window_seconds  int;
-UPDATE conversions SET person_key = coalesce(click_id::text, external_id);
+-- The same keys attribution.person_key makes, so outcomes recorded before and
+-- after this migration dedupe against each other.
+UPDATE conversions SET person_key = CASE
+    WHEN kind = 'SHARE' THEN 'advocate'
+    WHEN click_id IS NOT NULL THEN 'click:' || click_id
+    ELSE 'external:' || external_id END;
 CREATE INDEX conversions_click ON conversions (click_id) WHERE click_id IS NOT NULL;
 CREATE INDEX conversions_person ON conversions (account_id, message_id, kind, person_key)
     WHERE message_id IS NOT NULL;
@@ -122,3 +127,10 @@ ALTER TABLE template_daily ADD PRIMARY KEY (account_id, template_id, day);
 CREATE TABLE template_daily_revenue (LIKE template_hourly_revenue INCLUDING DEFAULTS);
 ALTER TABLE template_daily_revenue RENAME COLUMN hour TO day;
 ALTER TABLE template_daily_revenue ADD PRIMARY KEY (account_id, template_id, day, currency);
+
+-- Rollups for the facts stored before this migration are built by the control
+-- plane at its next start (rollups.rebuild), before it drops any partition
+-- past retention: see control/server.py.
+CREATE TABLE rollups_pending (account_id bigint PRIMARY KEY);
+INSERT INTO rollups_pending SELECT account_id FROM accounts
+WHERE EXISTS (SELECT 1 FROM messages m WHERE m.account_id = accounts.account_id);
