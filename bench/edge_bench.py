@@ -334,7 +334,7 @@ async def cache_costs() -> dict[str, float]:
     card = PreviewCard("", "", "")
     for k in keys:
         ttl_cache[k] = k
-        ours.put(k, CachedLink(1, b"h", LinkShape("d", b"", False, 1, 1, card)))
+        ours.put(k, CachedLink(1, b"h", LinkShape("d", b"", b"", False, 1, 1, card)))
     t = time.perf_counter()
     for i in range(n):
         ttl_cache.get(keys[i % 1000])
