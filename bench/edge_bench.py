@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -255,25 +256,33 @@ async def warm(edge_url: str, host: str, tokens: list[str]) -> None:
 
 def fill_with_wrk(wrk: str, edge_url: str, host: str, tokens: list[str], workdir: Path) -> None:
     """Requests every token once, through wrk: an httpx client in this process
-    tops out at a couple of thousand requests a second, wrk does not."""
+    tops out at a couple of thousand requests a second, wrk does not. wrk runs
+    for its whole duration whatever the script does, so the script leaves a
+    file when every token was answered and wrk is stopped then."""
     script = workdir / "fill.lua"
+    done = workdir / "fill.done"
     listed = ",".join(f'"{t}"' for t in tokens)
     script.write_text(f"""
 local tokens = {{{listed}}}
-local i = 0
+local sent, answered = 0, 0
 request = function()
-  i = i + 1
-  return wrk.format("GET", "/" .. tokens[((i - 1) % #tokens) + 1], {{["Host"] = "{host}"}})
+  sent = sent + 1
+  return wrk.format("GET", "/" .. tokens[((sent - 1) % #tokens) + 1], {{["Host"] = "{host}"}})
 end
 response = function()
-  if i >= #tokens then wrk.thread:stop() end
+  answered = answered + 1
+  if answered == #tokens then io.open("{done}", "w"):close() end
 end
 """)
-    subprocess.run(
+    process = subprocess.Popen(
         [wrk, "-t1", "-c32", "-d3600s", "-s", str(script), edge_url],
-        capture_output=True,
-        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    while not done.exists() and process.poll() is None:
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    process.wait(30)
 
 
 async def stored_clicks(dsn: str) -> int:
