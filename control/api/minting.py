@@ -18,7 +18,7 @@ from smarturls.v1 import minting_pb2, minting_pb2_grpc
 STREAM_BATCH = 1000
 # Requests one MintBatch may carry, and batches of one stream minted at once.
 MAX_BATCH = 5000
-BATCHES_IN_FLIGHT = 2
+BATCHES_IN_FLIGHT = 3
 _END = None
 
 

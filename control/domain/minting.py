@@ -25,7 +25,8 @@ from control.domain.errors import (
 )
 from control.domain.invalidations import announce_revoked
 from control.domain.model import Account, MintedLink, MintedMessage, MintRequest, Template
-from control.domain.rollups import add_sent
+from control.domain.rollups import apply_deltas
+from control.domain.rollups import prepare as prepare_rollups
 from control.domain.templates import load_template
 from signing.keys import SigningKeys
 from signing.tokens import mint_token
@@ -72,11 +73,10 @@ async def mint_messages(
         ready.sort(key=lambda item: (item[1].account_id, item[1].message_id))
 
         async with conn.transaction():
-            sent: list[tuple[int, int, datetime]] = []
-            inserted = await _insert_messages(conn, ready, sent)
+            inserted = await _insert_messages(conn, ready)
             fresh = _first_of_each(ready, inserted)
             minted = await _insert_smart_urls(conn, keys, fresh, inserted)
-            await add_sent(conn, sent)
+            await apply_deltas(conn)
         for (i, _, _, _), message in zip(fresh, minted, strict=True):
             results[i] = message
 
@@ -153,19 +153,33 @@ async def _check(
     return template, account.share_domain
 
 
+# The new messages are also counted, as rollup deltas that mint_messages
+# applies last in its transaction: the rollup rows they lock are the
+# template's hot ones.
+_INSERT_MESSAGES = """
+WITH inserted AS (
+    INSERT INTO messages (account_id, external_message_id, template_id,
+                          advocate_shortcode, share_domain, sent_at)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[],
+                         $5::text[], $6::timestamptz[])
+    ON CONFLICT (account_id, external_message_id) DO NOTHING
+    RETURNING account_id, external_message_id, message_id, template_id, sent_at
+), counted AS (
+    INSERT INTO rollup_deltas (account_id, template_id, hour, messages_sent)
+    SELECT account_id, template_id, date_trunc('hour', sent_at, 'UTC'), count(*)
+    FROM inserted GROUP BY 1, 2, 3
+)
+SELECT account_id, external_message_id, message_id FROM inserted
+"""
+
+
 async def _insert_messages(
-    conn: asyncpg.Connection,
-    ready: list[tuple[int, MintRequest, Template, str]],
-    sent: list[tuple[int, int, datetime]],
+    conn: asyncpg.Connection, ready: list[tuple[int, MintRequest, Template, str]]
 ) -> dict[tuple[int, str], int]:
     now = datetime.now(UTC)
+    await prepare_rollups(conn)
     rows = await conn.fetch(
-        "INSERT INTO messages (account_id, external_message_id, template_id,"
-        " advocate_shortcode, share_domain, sent_at)"
-        " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[],"
-        " $5::text[], $6::timestamptz[])"
-        " ON CONFLICT (account_id, external_message_id) DO NOTHING"
-        " RETURNING account_id, external_message_id, message_id, template_id, sent_at",
+        _INSERT_MESSAGES,
         [r.account_id for _, r, _, _ in ready],
         [r.message_id for _, r, _, _ in ready],
         [r.template_id for _, r, _, _ in ready],
@@ -173,9 +187,6 @@ async def _insert_messages(
         [domain for _, _, _, domain in ready],
         [r.sent_at or now for _, r, _, _ in ready],
     )
-    # Counted last in the transaction (see mint_messages): the rollup rows it
-    # locks are the template's hot ones.
-    sent[:] = [(r["account_id"], r["template_id"], r["sent_at"]) for r in rows]
     return {(row["account_id"], row["external_message_id"]): row["message_id"] for row in rows}
 
 

@@ -227,25 +227,6 @@ async def add_outcome_deltas(
         await apply_deltas(conn)
 
 
-async def add_sent(conn: asyncpg.Connection, messages: Iterable[tuple[int, int, datetime]]) -> None:
-    """Counts newly stored messages (account_id, template_id, sent_at) in their hours."""
-    per_hour = Counter(
-        (account, template, sent_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
-        for account, template, sent_at in messages
-    )
-    if not per_hour:
-        return
-    keys = sorted(per_hour)
-    await prepare(conn)
-    await conn.execute(
-        "INSERT INTO rollup_deltas (account_id, template_id, hour, messages_sent)"
-        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[])",
-        *_columns(keys, 3),
-        [per_hour[k] for k in keys],
-    )
-    await apply_deltas(conn)
-
-
 def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
     if not rows:
         return [[] for _ in range(width)]

@@ -70,3 +70,14 @@ def test_non_ascii_tokens_are_rejected() -> None:
 def test_key_specs_are_checked(bad: str) -> None:
     with pytest.raises(ValueError):
         SigningKeys.parse(bad)
+
+
+def test_base62_round_trips_every_width_at_its_edges() -> None:
+    from signing import base62
+
+    for width in range(1, 9):
+        for number in (0, 1, 61, 62, 3843, 3844, 62**width - 1):
+            if number < 62**width:
+                text = base62.encode(number, width)
+                assert len(text) == width and base62.decode(text) == number
+    assert base62.encode(61, 1) == "z" and base62.encode(62, 2) == "10"
