@@ -259,7 +259,11 @@ async def dashboard_figures(
 
 
 async def mint_figures(
-    admin: grpc.aio.Channel, channel: grpc.aio.Channel, account_id: int, count: int
+    admin: grpc.aio.Channel,
+    channel: grpc.aio.Channel,
+    account_id: int,
+    count: int,
+    batch_size: int,
 ) -> None:
     """The template is made with the admin key, the links with the sender's (`channel`)."""
     template = await templates_pb2_grpc.TemplateServiceStub(admin).CreateTemplate(
@@ -289,8 +293,10 @@ async def mint_figures(
 
     stub = minting_pb2_grpc.MintingServiceStub(channel)
     batches = [
-        minting_pb2.MintBatch(requests=[request(i) for i in range(start, min(start + 1000, count))])
-        for start in range(0, count, 1000)
+        minting_pb2.MintBatch(
+            requests=[request(i) for i in range(start, min(start + batch_size, count))]
+        )
+        for start in range(0, count, batch_size)
     ]
 
     async def batch_stream() -> AsyncIterator[minting_pb2.MintBatch]:
@@ -321,7 +327,7 @@ async def mint_figures(
     single_seconds = time.perf_counter() - began
     log("")
     log(
-        f"minting: {minted:,} Smart URLs through MintSmartUrlsBatches (1,000 a message) in"
+        f"minting: {minted:,} Smart URLs through MintSmartUrlsBatches ({batch_size:,} a message) in"
         f" {seconds:.1f} s ({minted / seconds:,.0f}/s; target 1M in 20 s), {errors} errors"
     )
     log(
@@ -369,7 +375,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.wait_for(channel.channel_ready(), 60)
             await dashboard_figures(channel, conn, account_id, template_ids)
             if args.mint:
-                await mint_figures(admin, sender, account_id, args.mint)
+                await mint_figures(admin, sender, account_id, args.mint, args.batch)
         await conn.close()
     finally:
         if control is not None:
@@ -384,6 +390,7 @@ def cli() -> None:
     parser.add_argument("--conversions", type=int, default=100_000)
     parser.add_argument("--mint", type=int, default=1_000_000, help="0 skips minting")
     parser.add_argument("--messages", type=int, default=MESSAGES, help="messages the clicks hit")
+    parser.add_argument("--batch", type=int, default=1000, help="requests a MintBatch")
     asyncio.run(main(parser.parse_args()))
 
 

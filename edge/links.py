@@ -49,14 +49,6 @@ class CachedLink:
     shape: LinkShape
     expires: float = 0.0
 
-    @property
-    def share_domain(self) -> str:
-        return self.shape.share_domain
-
-    @property
-    def card(self) -> PreviewCard:
-        return self.shape.card
-
     def destination_for(self, source: bytes) -> bytes:
         shape = self.shape
         if shape.append_source:

@@ -91,7 +91,8 @@ class RedirectApp:
             _count("not_found", "")
             await _answer(send, 404, [_HTML, _NO_STORE], pages.NOT_FOUND)
             return
-        if normalize_host(host) != link.share_domain:
+        shape = link.shape
+        if normalize_host(host) != shape.share_domain:
             _count("wrong_domain", "")
             await _answer(send, 404, [_HTML, _NO_STORE], pages.NOT_FOUND)
             return
@@ -128,7 +129,7 @@ class RedirectApp:
 
         if verdict.hit_class == PREVIEW and method == "GET":
             body = pages.preview(
-                link.card, f"https://{link.share_domain}/{token}", link.share_domain
+                shape.card, f"https://{shape.share_domain}/{token}", shape.share_domain
             )
             _count("preview", verdict.hit_class)
             await _answer(send, 200, [_HTML, _NO_STORE], body)
@@ -139,7 +140,7 @@ class RedirectApp:
                 # 302 + no-store: a cached redirect would be a click nobody sees.
                 _NO_STORE,
             ]
-            if link.shape.append_source:
+            if shape.append_source:
                 headers.append(
                     (
                         b"set-cookie",
