@@ -207,16 +207,18 @@ WITH candidates AS (
     SELECT DISTINCT account_id, message_id FROM click_flipped WHERE old_class = 'human'
 ), news AS (
     SELECT m.account_id, m.message_id, m.template_id, m.first_click_at AS old,
-           CASE WHEN l.message_id IS NOT NULL THEN
-               (SELECT min(c.clicked_at) FROM clicks c
-                WHERE c.account_id = m.account_id AND c.message_id = m.message_id
-                  AND c.hit_class = 'human' AND c.kind <> 'SHARED_REFERRAL')
-           ELSE least(m.first_click_at, k.first) END AS new
-    FROM messages m
-    LEFT JOIN candidates k ON k.account_id = m.account_id AND k.message_id = m.message_id
-    LEFT JOIN lost l ON l.account_id = m.account_id AND l.message_id = m.message_id
-    WHERE (m.account_id, m.message_id) IN (SELECT account_id, message_id FROM candidates
-                                           UNION SELECT account_id, message_id FROM lost)
+           least(m.first_click_at, k.first) AS new
+    FROM candidates k
+    JOIN messages m ON m.account_id = k.account_id AND m.message_id = k.message_id
+    WHERE NOT EXISTS (SELECT 1 FROM lost l
+                      WHERE l.account_id = k.account_id AND l.message_id = k.message_id)
+    UNION ALL
+    SELECT m.account_id, m.message_id, m.template_id, m.first_click_at,
+           (SELECT min(c.clicked_at) FROM clicks c
+            WHERE c.account_id = m.account_id AND c.message_id = m.message_id
+              AND c.hit_class = 'human' AND c.kind <> 'SHARED_REFERRAL')
+    FROM lost l
+    JOIN messages m ON m.account_id = l.account_id AND m.message_id = l.message_id
 ), changed AS (
     UPDATE messages m SET first_click_at = n.new
     FROM news n
