@@ -38,18 +38,16 @@ from control.db.migrate import apply_migrations
 from control.domain.api_keys import create_api_key
 from control.domain.partitions import ClickPartitions
 from control.domain.rollups import rebuild
+from devstack.demo import referral_template
 from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
-    common_pb2,
     dashboard_pb2,
     dashboard_pb2_grpc,
     minting_pb2,
     minting_pb2_grpc,
-    templates_pb2,
-    templates_pb2_grpc,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,20 +264,8 @@ async def mint_figures(
     batch_size: int,
 ) -> None:
     """The template is made with the admin key, the links with the sender's (`channel`)."""
-    template = await templates_pb2_grpc.TemplateServiceStub(admin).CreateTemplate(
-        templates_pb2.CreateTemplateRequest(
-            account_id=account_id,
-            name="mint bench",
-            channel=common_pb2.CHANNEL_EMAIL,
-            goal=common_pb2.GOAL_ORDERS,
-            links=[
-                templates_pb2.TemplateLink(
-                    name="ref",
-                    kind=common_pb2.LINK_KIND_REFERRAL,
-                    destination_url="https://shop.bench.example/welcome",
-                )
-            ],
-        )
+    template = await referral_template(
+        admin, account_id, "mint bench", "https://shop.bench.example/welcome"
     )
 
     # Built before the clock starts: the sender's own cost is not ours.

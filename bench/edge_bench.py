@@ -28,16 +28,13 @@ import asyncpg
 import grpc
 import httpx
 
-from devstack.demo import smart_url_account
+from devstack.demo import referral_template, smart_url_account
 from devstack.keys import create_key
 from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
-    common_pb2,
     minting_pb2,
     minting_pb2_grpc,
-    templates_pb2,
-    templates_pb2_grpc,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,20 +140,11 @@ async def seed(services: Services, admin: str, count: int, prefix: str) -> list[
     set up with the admin key, minted with its own sender key); returns the token paths."""
     async with services.channel(admin) as channel:
         account = await smart_url_account(channel, "bench", f"{prefix}.{DOMAIN}")
-        template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
-            templates_pb2.CreateTemplateRequest(
-                account_id=account.account_id,
-                name="bench",
-                channel=common_pb2.CHANNEL_EMAIL,
-                goal=common_pb2.GOAL_ORDERS,
-                links=[
-                    templates_pb2.TemplateLink(
-                        name="ref",
-                        kind=common_pb2.LINK_KIND_REFERRAL,
-                        destination_url="https://shop.bench.example/welcome?campaignid=7",
-                    )
-                ],
-            )
+        template = await referral_template(
+            channel,
+            account.account_id,
+            "bench",
+            "https://shop.bench.example/welcome?campaignid=7",
         )
     sent = minting_pb2.MintSmartUrlsRequest().sent_at
     sent.FromSeconds(int(time.time()) - 3600)

@@ -85,6 +85,25 @@ async def smart_url_account(
     )
 
 
+async def referral_template(
+    channel: grpc.aio.Channel, account_id: int, name: str, landing_url: str
+) -> templates_pb2.Template:
+    """An ORDERS email template with one referral link named "ref" (the benches' load)."""
+    return await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
+        templates_pb2.CreateTemplateRequest(
+            account_id=account_id,
+            name=name,
+            channel=common_pb2.CHANNEL_EMAIL,
+            goal=common_pb2.GOAL_ORDERS,
+            links=[
+                templates_pb2.TemplateLink(
+                    name="ref", kind=common_pb2.LINK_KIND_REFERRAL, destination_url=landing_url
+                )
+            ],
+        )
+    )
+
+
 async def ensure_demo(channel: grpc.aio.Channel, state_file: Path) -> dict[str, object]:
     """Creates the demo account and templates once; later runs reuse them."""
     if state_file.exists():

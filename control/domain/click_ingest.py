@@ -29,7 +29,12 @@ from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
 from control.domain.model import ClickRow
 from control.domain.partitions import ClickPartitions
 from control.domain.retry import retry_deadlocks
-from control.domain.rollups import add_outcome_deltas, apply_deltas, contributions
+from control.domain.rollups import (
+    HIT_FIGURES,
+    add_outcome_deltas,
+    apply_deltas,
+    contributions,
+)
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS click_staging (
@@ -176,13 +181,7 @@ _HOUR = "date_trunc('hour', {}, 'UTC')"
 # Classes as stored by _MOVE, then the burst's human-to-scanner flips undone.
 _TRAFFIC = f"""
 WITH deltas AS (
-    SELECT account_id, template_id, {_HOUR.format("clicked_at")} AS hour,
-           count(*) FILTER (WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL') AS clicks,
-           count(*) FILTER (WHERE hit_class = 'human' AND kind = 'SHARED_REFERRAL')
-               AS friend_clicks,
-           count(*) FILTER (WHERE hit_class = 'scanner') AS scanner_hits,
-           count(*) FILTER (WHERE hit_class = 'preview') AS preview_hits,
-           count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
+    SELECT account_id, template_id, {_HOUR.format("clicked_at")} AS hour, {HIT_FIGURES}
     FROM click_ingested GROUP BY 1, 2, 3
     UNION ALL
     SELECT account_id, template_id, {_HOUR.format("clicked_at")}, -count(*), 0, count(*), 0, 0

@@ -50,6 +50,17 @@ OUTCOME_COLUMNS = (
 )
 COLUMNS = TRAFFIC_COLUMNS + OUTCOME_COLUMNS
 
+# What a set of hits adds to the click figures: only human hits are clicks, a
+# friend's (on a shared referral link) apart; the rest count by class. The live
+# path (click_ingest) and reconcile() both use it.
+HIT_FIGURES = """
+    count(*) FILTER (WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL') AS clicks,
+    count(*) FILTER (WHERE hit_class = 'human' AND kind = 'SHARED_REFERRAL') AS friend_clicks,
+    count(*) FILTER (WHERE hit_class = 'scanner') AS scanner_hits,
+    count(*) FILTER (WHERE hit_class = 'preview') AS preview_hits,
+    count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
+"""
+
 # Whether an attributed conversion counts: orders stop counting when cancelled
 # or fully refunded (a zero-amount order counts until cancelled).
 COUNTS = """(c.unattributed_reason IS NULL AND (c.kind <> 'ORDER' OR (c.cancelled_at IS NULL
@@ -239,19 +250,14 @@ def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object
 # column the live path maintains), so a slip in that path shows up. A message
 # whose first click is before the retention horizon ($2) is left out: its first
 # click may be gone, and the rollup counted it in an hour no longer compared.
-_RAW_TRAFFIC = """
+_RAW_TRAFFIC = f"""
 WITH sent AS (
     SELECT account_id, template_id, date_trunc('hour', sent_at, 'UTC') AS hour,
            count(*) AS messages_sent
     FROM messages WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3
 ), hits AS (
     SELECT account_id, template_id, date_trunc('hour', clicked_at, 'UTC') AS hour,
-           count(*) FILTER (WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL') AS clicks,
-           count(*) FILTER (WHERE hit_class = 'human' AND kind = 'SHARED_REFERRAL')
-               AS friend_clicks,
-           count(*) FILTER (WHERE hit_class = 'scanner') AS scanner_hits,
-           count(*) FILTER (WHERE hit_class = 'preview') AS preview_hits,
-           count(*) FILTER (WHERE hit_class = 'bot') AS bot_hits
+           {HIT_FIGURES}
     FROM clicks WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2, 3
 ), firsts AS (
     SELECT c.account_id, c.template_id, date_trunc('hour', min(c.clicked_at), 'UTC') AS hour
@@ -426,14 +432,8 @@ _LOCK_ROLLUPS = (
     " template_daily_revenue IN SHARE ROW EXCLUSIVE MODE"
 )
 
-_CLICK_FIGURES = {
-    "clicks",
-    "unique_clickers",
-    "friend_clicks",
-    "scanner_hits",
-    "preview_hits",
-    "bot_hits",
-}
+# Raw clicks are the facts behind these (messages_sent is from messages).
+_CLICK_FIGURES = set(TRAFFIC_COLUMNS) - {"messages_sent"}
 
 
 async def _replace(conn: asyncpg.Connection, differences: Sequence[Difference]) -> None:
