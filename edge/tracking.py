@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,6 +31,9 @@ MAX_REFERER = 512
 ACK_TIMEOUT = 10.0
 # Durable mode: how long a click may wait for its group's fsync.
 GROUP_INTERVAL = 0.002
+# Batches sent and not yet acknowledged: the control plane stores one while it
+# decodes the next, instead of each side waiting on the other in turn.
+BATCHES_IN_FLIGHT = 3
 
 
 class SpoolUnavailable(Exception):
@@ -100,13 +104,19 @@ class ClickBuffer:
         self._group_done: asyncio.Future[None] | None = None
         self._spool_lock = asyncio.Lock()
         self._cursor: Cursor | None = None
+        # Live sending: the first `_sent` clicks of `_pending` are on the wire,
+        # as the batches (seq, size, sent at) of `_in_flight`, oldest first.
+        self._sent = 0
+        self._in_flight: deque[tuple[int, int, float]] = deque()
         self.acknowledged = 0
 
     # -- the hot path -------------------------------------------------------
 
     def record(self, click: EdgeClick) -> None:
         self._pending.append(click)
-        if len(self._pending) >= self._max_batch:
+        # On crossing only: while every batch slot is taken, waking the sender
+        # on each click would only spin it.
+        if len(self._pending) - self._sent == self._max_batch:
             self._wake.set()
 
     async def record_durably(self, click: EdgeClick) -> None:
@@ -198,16 +208,62 @@ class ClickBuffer:
         metrics.ACKED.inc(count)
 
     async def _live(self, call: grpc.aio.StreamStreamCall) -> None:
-        while not (self._closing and not self._pending):
-            await self._wait_for_batch()
-            self._update_oldest()
-            if not self._pending:
-                continue
-            batch = self._pending[: self._max_batch]
-            await self._send(call, click_batch(batch))
+        """Up to BATCHES_IN_FLIGHT batches on the wire; each leaves memory when
+        its acknowledgement arrives (they come back in order)."""
+        self._sent = 0
+        self._in_flight.clear()
+        reader = asyncio.create_task(self._read_acks(call))
+        last_send = time.monotonic()
+        try:
+            while not (self._closing and not self._pending):
+                # Cleared before looking, so a wake-up that comes meanwhile is kept.
+                self._wake.clear()
+                if reader.done():
+                    reader.result()  # raises what ended the stream
+                    raise ConnectionError("click stream ended")
+                now = time.monotonic()
+                if self._in_flight and now - self._in_flight[0][2] > ACK_TIMEOUT:
+                    raise ConnectionError("click batch not acknowledged in time")
+                unsent = len(self._pending) - self._sent
+                due = unsent >= self._max_batch or self._closing
+                due = due or (unsent > 0 and now - last_send >= self._flush_interval)
+                if due and len(self._in_flight) < BATCHES_IN_FLIGHT:
+                    clicks = self._pending[self._sent : self._sent + self._max_batch]
+                    self._seq += 1
+                    batch = click_batch(clicks)
+                    batch.batch_seq = self._seq
+                    self._in_flight.append((self._seq, len(clicks), now))
+                    self._sent += len(clicks)
+                    last_send = now
+                    await call.write(batch)
+                    continue
+                self._update_oldest()
+                wait = self._flush_interval - (now - last_send) if unsent else self._flush_interval
+                await self._wait_for_wake(max(wait, 0.001))
+            await call.done_writing()
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+            # Whatever was not acknowledged is unsent again: a new stream (or the
+            # spool) takes it from the start; what the server did store is kept once.
+            self._sent = 0
+            self._in_flight.clear()
+
+    async def _read_acks(self, call: grpc.aio.StreamStreamCall) -> None:
+        while True:
+            ack = await call.read()
+            if ack is grpc.aio.EOF:
+                return
+            if not self._in_flight or ack.batch_seq != self._in_flight[0][0]:
+                raise ConnectionError(f"unexpected acknowledgement {ack.batch_seq}")
+            _, count, sent_at = self._in_flight.popleft()
             # Only now may the batch leave memory: it is committed.
-            del self._pending[: len(batch)]
-        await call.done_writing()
+            del self._pending[:count]
+            self._sent -= count
+            metrics.FLUSH_SECONDS.observe(time.monotonic() - sent_at)
+            self.acknowledged += count
+            metrics.ACKED.inc(count)
+            self._wake.set()
 
     async def _replay(self, call: grpc.aio.StreamStreamCall) -> None:
         """Sends the spool oldest first; back to live once it is empty (not durable)."""
@@ -324,11 +380,9 @@ class ClickBuffer:
         oldest = self._pending[0].clicked_at_us / 1e6 if self._pending else None
         metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
 
-    async def _wait_for_batch(self) -> None:
-        if len(self._pending) >= self._max_batch or self._closing:
-            return
-        self._wake.clear()
+    async def _wait_for_wake(self, timeout: float) -> None:
+        """Until a click fills a batch, an acknowledgement arrives, close, or timeout."""
         try:
-            await asyncio.wait_for(self._wake.wait(), self._flush_interval)
+            await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
             pass

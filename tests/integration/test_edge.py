@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
 
+from control.domain.rollups import message_lock_key
 from control.server import start_grpc, stop_grpc
 from signing.tokens import verify_token
 from smarturls.v1 import common_pb2, edge_pb2, edge_pb2_grpc, templates_pb2
@@ -211,3 +213,94 @@ async def test_malformed_click_columns_are_invalid_argument(stack: Stack) -> Non
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert caught.value.details().startswith(("columns", "clicks.hit_class"))
     assert await stack.stored_clicks() == 0
+
+
+@contextlib.asynccontextmanager
+async def message_held(stack: Stack, account_id: int, external_id: str) -> AsyncIterator[None]:
+    """Holds the lock click ingestion takes on a message (as a slow batch would)."""
+    message_id = await stack.db.fetchval(
+        "SELECT message_id FROM messages WHERE account_id = $1 AND external_message_id = $2",
+        account_id,
+        external_id,
+    )
+    async with stack.db.acquire() as conn:
+        key = message_lock_key(account_id, message_id)
+        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+
+
+def one_click_batch(seq: int, link_id: int) -> edge_pb2.ClickBatch:
+    clicked_at = Timestamp()
+    clicked_at.GetCurrentTime()
+    click = edge_pb2.Click(
+        click_id=uuid.uuid4().bytes,
+        smart_url_id=link_id,
+        clicked_at=clicked_at,
+        method="GET",
+        user_agent="Mozilla/5.0",
+    )
+    return edge_pb2.ClickBatch(batch_seq=seq, clicks=[click])
+
+
+async def test_batches_of_one_stream_are_stored_at_once_and_acknowledged_in_order(
+    stack: Stack,
+) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    links = [
+        (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["blog"]
+        for n in (1, 2)
+    ]
+    ids = [verify_token(KEYS, urlsplit(url).path[1:]) or 0 for url in links]
+    stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
+    async with message_held(stack, account.account_id, "m-1"):
+        call = stub.IngestClicks()
+        await call.write(one_click_batch(1, ids[0]))  # waits for the held message
+        await call.write(one_click_batch(2, ids[1]))
+        await stack.wait_for_clicks(1)  # the second batch did not wait for the first
+        first_ack = asyncio.ensure_future(call.read())
+        await asyncio.sleep(0.3)
+        assert not first_ack.done()  # ...but is not acknowledged before it
+    assert (await first_ack).batch_seq == 1
+    assert (await call.read()).batch_seq == 2
+    await call.done_writing()
+    assert await stack.stored_clicks() == 2
+
+
+async def test_batches_in_flight_when_the_control_plane_goes_are_resent_and_stored_once(
+    stack: Stack,
+) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    links = [
+        (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["blog"]
+        for n in (1, 2, 3)
+    ]
+    edge = await stack.start_edge(max_batch=1)
+    for url in links:  # cached, so the edge keeps answering without the control plane
+        assert (await stack.click(url, edge_url=edge.url)).status_code == 302
+    await stack.wait_for_clicks(3)
+    async with message_held(stack, account.account_id, "m-1"):
+        for url in links:  # one batch each: m-1's waits, m-2's and m-3's are stored
+            assert (await stack.click(url, edge_url=edge.url)).status_code == 302
+        await stack.wait_for_clicks(5)
+        buffer = edge.app.runtime.clicks
+        assert buffer.depth == 3  # nothing acknowledged: all three are still held
+        await stop_grpc(stack.control, 0)
+        await asyncio.sleep(0.3)
+        assert buffer.depth == 0 and buffer.spooled_bytes > 0
+    stack.control = await start_grpc(stack.deps, f"127.0.0.1:{stack.control.port}")
+    await stack.wait_for_clicks(6)
+    deadline = asyncio.get_running_loop().time() + 10
+    while buffer.spooled_bytes and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert buffer.spooled_bytes == 0
+    assert await stack.stored_clicks() == 6
+    per_message = await stack.db.fetch(
+        "SELECT m.external_message_id, count(*) FROM clicks c JOIN messages m"
+        " USING (account_id, message_id) GROUP BY 1 ORDER BY 1"
+    )
+    assert [tuple(r) for r in per_message] == [("m-1", 2), ("m-2", 2), ("m-3", 2)]
