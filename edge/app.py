@@ -24,6 +24,7 @@ from edge.resolver import Resolver
 from edge.settings import EdgeSettings
 from edge.tracking import ClickBuffer
 from signing.keys import SigningKeys
+from signing.sources import SourceMinter
 from smarturls.v1 import edge_pb2_grpc
 
 # Keepalive pings find a half-open connection to the control plane in seconds.
@@ -40,6 +41,7 @@ class EdgeRuntime:
     cache: LinkCache
     resolver: Resolver
     clicks: ClickBuffer
+    sources: SourceMinter
 
 
 def is_internal_host(host: str) -> bool:
@@ -98,7 +100,9 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
                 max_batch=settings.max_batch,
                 durable=settings.durable_clicks,
             )
-            runtime = EdgeRuntime(settings.signing_keys, cache, resolver, clicks)
+            runtime = EdgeRuntime(
+                settings.signing_keys, cache, resolver, clicks, SourceMinter(settings.signing_keys)
+            )
             clicks.start()
             # Everything cached may be up to cache_ttl old: catch up on that much.
             lookback = int(settings.cache_ttl) + 60

