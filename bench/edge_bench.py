@@ -84,7 +84,8 @@ class Services:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.keys = generate_key_spec("A")
-        self.control_port, self.edge_port, self.floor_port = free_port(), free_port(), free_port()
+        self.control_port, self.edge_port = free_port(), free_port()
+        self.floor_port, self.shaped_port = free_port(), free_port()
         self.env = dict(os.environ)
         self.env.pop("DATABASE_URL", None)
         self.env.update(
@@ -405,21 +406,25 @@ async def main(args: argparse.Namespace) -> None:
     try:
         # PostgreSQL is started by the control plane and inherits its core.
         services.start("-m", "control", "serve", cpu=OTHERS_CPU, yielding=True)
-        services.start(
-            "-m",
-            "uvicorn",
-            "bench.floor:app",
-            "--port",
-            str(services.floor_port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            cpu=SERVER_CPU,
-        )
+        for app, port in (
+            ("bench.floor:app", services.floor_port),
+            ("bench.floor:edge_shaped", services.shaped_port),
+        ):
+            services.start(
+                "-m",
+                "uvicorn",
+                app,
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                cpu=SERVER_CPU,
+            )
         admin = await services.admin_key()
         async with services.channel(admin) as channel:
             await asyncio.wait_for(channel.channel_ready(), 120)
@@ -429,6 +434,7 @@ async def main(args: argparse.Namespace) -> None:
         edge = services.start("-m", "edge", cpu=SERVER_CPU)
         edge_url = f"http://127.0.0.1:{services.edge_port}"
         await wait_http(f"http://127.0.0.1:{services.floor_port}/")
+        await wait_http(f"http://127.0.0.1:{services.shaped_port}/")
         await wait_http(f"{edge_url}/healthz")
         await warm(edge_url, f"hot.{DOMAIN}", tokens)
         dsn = f"postgresql://postgres@/postgres?host={workdir / 'pgdata'}"
@@ -438,6 +444,7 @@ async def main(args: argparse.Namespace) -> None:
         # The floor gets the very requests the edge gets (same paths and headers
         # from the same script), so both runs cost wrk the same.
         floor = run_wrk(wrk, f"http://127.0.0.1:{services.floor_port}", script, args.seconds)
+        shaped = run_wrk(wrk, f"http://127.0.0.1:{services.shaped_port}", script, args.seconds)
         if args.profile:
             spy = subprocess.Popen(
                 [
@@ -468,6 +475,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"  {'':30} {'req/s':>9} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8}")
         for name, result in (
             ("floor (raw ASGI 302)", floor),
+            ("raw 302, the edge's headers", shaped),
             ("edge, warm cache", warm_run),
             ("edge, 10% cold tokens", cold_run),
         ):
