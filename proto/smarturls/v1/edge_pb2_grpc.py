@@ -65,7 +65,9 @@ class EdgeServiceServicer:
 
     def IngestClicks(self, request_iterator, context):
         """One long-lived stream per edge: each batch is acknowledged once it is
-        committed. Clicks are keyed by click_id, so a resent batch is stored once.
+        committed. The server stores several batches of a stream at once and
+        acknowledges them in the order they came, so a sender may keep a few in
+        flight. Clicks are keyed by click_id, so a resent batch is stored once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
