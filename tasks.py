@@ -7,6 +7,7 @@
     python3 tasks.py lint     # ruff and mypy
     python3 tasks.py bench-edge   # the edge benchmark (needs wrk; not part of the tests)
     python3 tasks.py bench-dashboard  # dashboards at 10M clicks, minting 1M (not in the tests)
+    python3 tasks.py bench-redirect   # the redirect path's own cost, in process (not in the tests)
 
 Each task first makes ./.venv and installs the project into it (again only when
 pyproject.toml changed), then runs inside it.
@@ -62,6 +63,7 @@ TASKS = {
     # redirects/s against the floor, click pipeline, memory (prints a table)
     "bench-edge": lambda rest: in_venv("-m", "bench.edge_bench", *rest),
     "bench-dashboard": lambda rest: in_venv("-m", "bench.dashboard_bench", *rest),
+    "bench-redirect": lambda rest: in_venv("-m", "bench.redirect_cost", *rest),
 }
 
 if __name__ == "__main__":
