@@ -63,18 +63,22 @@ WITH staged AS (
            c.hit_class,
            CASE WHEN c.reasons = '' THEN '{{}}'::text[]
                 ELSE string_to_array(c.reasons, E'\\n') END AS reasons,
-           m.sent_at,
-           CASE t.channel WHEN 'SMS' THEN {SOON_AFTER_SEND_SECONDS["SMS"]}
+           u.sent_at,
+           CASE u.channel WHEN 'SMS' THEN {SOON_AFTER_SEND_SECONDS["SMS"]}
                           ELSE {SOON_AFTER_SEND_SECONDS["EMAIL"]} END AS soon
     FROM click_staging c
-    -- One index probe per click, whatever the planner thinks of smart_urls'
-    -- size (its statistics lag a million-link send): not a hash of the table.
+    -- Primary-key probes per click, whatever the planner makes of the tables'
+    -- statistics, which lag a million-link send and change under a running
+    -- ingest: as plain joins the plan was a hash of all of smart_urls per batch,
+    -- and once, mid-run, a plan that kept one batch busy for over 10 seconds.
     CROSS JOIN LATERAL (
-        SELECT u.account_id, u.message_id, u.template_id, u.kind FROM smart_urls u
-        WHERE u.smart_url_id = c.smart_url_id OFFSET 0
+        SELECT u.account_id, u.message_id, u.template_id, u.kind, m.sent_at, t.channel
+        FROM smart_urls u
+        JOIN messages m ON m.account_id = u.account_id AND m.message_id = u.message_id
+        JOIN templates t ON t.account_id = u.account_id AND t.template_id = u.template_id
+        WHERE u.smart_url_id = c.smart_url_id
+        OFFSET 0
     ) u
-    JOIN messages m ON m.account_id = u.account_id AND m.message_id = u.message_id
-    JOIN templates t ON t.account_id = u.account_id AND t.template_id = u.template_id
 ), classified AS (
     SELECT *, hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
               AND clicked_at - sent_at < make_interval(secs => soon) AS too_soon
