@@ -245,18 +245,24 @@ def one_click_batch(seq: int, link_id: int) -> edge_pb2.ClickBatch:
     return edge_pb2.ClickBatch(batch_seq=seq, clicks=[click])
 
 
-async def test_batches_of_one_stream_are_stored_at_once_and_acknowledged_in_order(
-    stack: Stack,
-) -> None:
+async def messages_with_a_link(stack: Stack, count: int) -> tuple[int, list[str]]:
+    """An account with `count` messages m-1, m-2, ... of one tracked link each."""
     account = await stack.account()
     template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
     links = [
         (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["blog"]
-        for n in (1, 2)
+        for n in range(1, count + 1)
     ]
+    return account.account_id, links
+
+
+async def test_batches_of_one_stream_are_stored_at_once_and_acknowledged_in_order(
+    stack: Stack,
+) -> None:
+    account_id, links = await messages_with_a_link(stack, 2)
     ids = [verify_token(KEYS, urlsplit(url).path[1:]) or 0 for url in links]
     stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
-    async with message_held(stack, account.account_id, "m-1"):
+    async with message_held(stack, account_id, "m-1"):
         call = stub.IngestClicks()
         await call.write(one_click_batch(1, ids[0]))  # waits for the held message
         await call.write(one_click_batch(2, ids[1]))
@@ -273,17 +279,12 @@ async def test_batches_of_one_stream_are_stored_at_once_and_acknowledged_in_orde
 async def test_batches_in_flight_when_the_control_plane_goes_are_resent_and_stored_once(
     stack: Stack,
 ) -> None:
-    account = await stack.account()
-    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
-    links = [
-        (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["blog"]
-        for n in (1, 2, 3)
-    ]
+    account_id, links = await messages_with_a_link(stack, 3)
     edge = await stack.start_edge(max_batch=1)
     for url in links:  # cached, so the edge keeps answering without the control plane
         assert (await stack.click(url, edge_url=edge.url)).status_code == 302
     await stack.wait_for_clicks(3)
-    async with message_held(stack, account.account_id, "m-1"):
+    async with message_held(stack, account_id, "m-1"):
         for url in links:  # one batch each: m-1's waits, m-2's and m-3's are stored
             assert (await stack.click(url, edge_url=edge.url)).status_code == 302
         await stack.wait_for_clicks(5)
