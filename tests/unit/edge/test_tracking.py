@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from control.api.convert import click_rows
 from edge.classify import client_facts
+from edge.tracking import EdgeClick, click_batch
 
 
 @pytest.mark.parametrize(
@@ -16,3 +18,38 @@ from edge.classify import client_facts
 )
 def test_addresses_are_never_kept_whole(host: str, prefix: str) -> None:
     assert client_facts(host)[0] == prefix
+
+
+def test_a_column_batch_reads_back_as_the_clicks_recorded() -> None:
+    # Every field distinct, and strings repeated across clicks and columns, so a
+    # column in the wrong place or a wrong dictionary index shows.
+    clicks = [
+        EdgeClick(
+            bytes([n]) * 16,
+            100 + n,
+            1_700_000_000_000_000 + n,
+            method,
+            agent,
+            prefix,
+            referer,
+            hit_class,
+            reasons,
+        )
+        for n, (method, agent, prefix, referer, hit_class, reasons) in enumerate(
+            [
+                ("GET", "Mozilla/5.0", "203.0.113.0/24", "", "human", ()),
+                (
+                    "HEAD",
+                    "Twitterbot/1.0",
+                    "",
+                    "https://t.co/",
+                    "bot",
+                    ("ua_bot:Twitterbot", "head"),
+                ),
+                ("GET", "human", "GET", "Mozilla/5.0", "scanner", ("burst",)),
+            ]
+        )
+    ]
+    rows = click_rows(click_batch(clicks))
+    assert rows == [(*c[:8], "\n".join(c.reasons)) for c in clicks]
+    assert click_rows(click_batch([])) == []
