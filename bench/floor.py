@@ -33,17 +33,16 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
-        return
-    await send({"type": "http.response.start", "status": 302, "headers": _HEADERS})
-    await send({"type": "http.response.body", "body": b""})
+def _answering(headers: list[tuple[bytes, bytes]]) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        await send({"type": "http.response.start", "status": 302, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
 
 
-async def edge_shaped(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
-        return
-    await send({"type": "http.response.start", "status": 302, "headers": _EDGE_HEADERS})
-    await send({"type": "http.response.body", "body": b""})
+app = _answering(_HEADERS)
+edge_shaped = _answering(_EDGE_HEADERS)
