@@ -64,7 +64,7 @@ def _runtime(keys: SigningKeys, spool: Path) -> tuple[EdgeRuntime, list[str]]:
     # Never started: nothing is sent, and nothing needs the control plane.
     clicks = ClickBuffer(None, spool, flush_interval=3600, max_batch=10**9)  # type: ignore[arg-type]
     resolver = Resolver(None, keys, cache, None, timeout=1)  # type: ignore[arg-type]
-    return EdgeRuntime(keys, cache, resolver, clicks, SourceMinter(keys)), tokens
+    return EdgeRuntime(cache, resolver, clicks, SourceMinter(keys)), tokens
 
 
 async def _per_request(app: Any, scopes: list[dict[str, Any]], count: int, drain: Any) -> float:

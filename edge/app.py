@@ -23,7 +23,6 @@ from edge.redirect import RedirectApp, normalize_host
 from edge.resolver import Resolver
 from edge.settings import EdgeSettings
 from edge.tracking import ClickBuffer
-from signing.keys import SigningKeys
 from signing.sources import SourceMinter
 from smarturls.v1 import edge_pb2_grpc
 
@@ -37,7 +36,6 @@ CHANNEL_OPTIONS = [
 
 @dataclass
 class EdgeRuntime:
-    keys: SigningKeys
     cache: LinkCache
     resolver: Resolver
     clicks: ClickBuffer
@@ -100,9 +98,7 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
                 max_batch=settings.max_batch,
                 durable=settings.durable_clicks,
             )
-            runtime = EdgeRuntime(
-                settings.signing_keys, cache, resolver, clicks, SourceMinter(settings.signing_keys)
-            )
+            runtime = EdgeRuntime(cache, resolver, clicks, SourceMinter(settings.signing_keys))
             clicks.start()
             # Everything cached may be up to cache_ttl old: catch up on that much.
             lookback = int(settings.cache_ttl) + 60
