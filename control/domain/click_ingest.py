@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -128,33 +128,44 @@ FROM (SELECT DISTINCT hashtextextended(account_id || ':' || message_id, 0) AS k
 # rollups. LATERAL: one index probe per new click into its message's few
 # seconds of clicks; as a plain join the planner hashed the whole week's
 # partition for every batch, a cost that grew with the table (5,000 clicks
-# against 600k stored: 198 ms as a join, 31 ms probed).
+# against 600k stored: 198 ms as a join, 31 ms probed). $1 and $2, the batch's
+# own time range widened by the burst window, let the planner keep only the
+# weekly partitions a probe can reach, instead of pruning all of them again on
+# every probe (5,000 clicks against 250k stored: 54 ms median, 22 ms bounded).
 _BURST = f"""
 WITH pairs AS (
-    SELECT n.click_id AS a, n.clicked_at AS a_at, o.click_id AS b, o.clicked_at AS b_at
+    SELECT n.click_id AS a, n.clicked_at AS a_at, n.hit_class AS a_class,
+           o.click_id AS b, o.clicked_at AS b_at, o.hit_class AS b_class
     FROM click_ingested n
     CROSS JOIN LATERAL (
-        SELECT o.click_id, o.clicked_at FROM clicks o
+        SELECT o.click_id, o.clicked_at, o.hit_class FROM clicks o
         WHERE o.account_id = n.account_id AND o.message_id = n.message_id
           AND o.clicked_at BETWEEN n.clicked_at - interval '{BURST_SECONDS} seconds'
                                AND n.clicked_at + interval '{BURST_SECONDS} seconds'
+          AND o.clicked_at BETWEEN $1 AND $2
           AND o.smart_url_id <> n.smart_url_id AND o.kind <> 'SHARED_REFERRAL'
         OFFSET 0  -- keeps the planner from flattening this back into a join
     ) o
     WHERE n.kind <> 'SHARED_REFERRAL'
-), burst AS (
-    SELECT a AS click_id, a_at AS clicked_at FROM pairs
-    UNION SELECT b, b_at FROM pairs
-), flipped AS (
+)
+SELECT a, a_at, a_class FROM pairs
+UNION SELECT b, b_at, b_class FROM pairs
+"""
+
+# The burst's clicks, found above, by primary key (with their class before,
+# for the rollups): as a join with the burst, the plan hashed every partition
+# of clicks whenever a batch held a burst, a cost that grew with everything
+# retained. The message locks keep those classes as read.
+_FLIP = """
+WITH flipped AS (
     UPDATE clicks c
     SET hit_class = CASE WHEN c.hit_class = 'human' THEN 'scanner' ELSE c.hit_class END,
         reasons = c.reasons || ARRAY['burst']
-    FROM burst JOIN clicks old
-      ON old.click_id = burst.click_id AND old.clicked_at = burst.clicked_at
-    WHERE c.click_id = burst.click_id AND c.clicked_at = burst.clicked_at
+    FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS b(click_id, clicked_at, old_class)
+    WHERE c.click_id = b.click_id AND c.clicked_at = b.clicked_at
       AND NOT 'burst' = ANY (c.reasons)
     RETURNING c.click_id, c.account_id, c.message_id, c.template_id, c.clicked_at, c.kind,
-              old.hit_class
+              b.old_class
 )
 INSERT INTO click_flipped SELECT * FROM flipped
 """
@@ -294,13 +305,15 @@ async def ingest_clicks(
         await partitions.ensure(conn, first, last)
 
         async def store(conn: asyncpg.Connection) -> int:
-            return await _store(conn, clicks)
+            return await _store(conn, clicks, first, last)
 
         stored = await retry_deadlocks(conn, store)
     return IngestResult(stored=stored, duplicates=len(clicks) - stored, expired=expired)
 
 
-async def _store(conn: asyncpg.Connection, clicks: Sequence[ClickRow]) -> int:
+async def _store(
+    conn: asyncpg.Connection, clicks: Sequence[ClickRow], first: datetime, last: datetime
+) -> int:
     await conn.execute(_STAGING)
     await conn.copy_records_to_table("click_staging", records=clicks)
     status = await conn.execute(_MOVE)
@@ -309,7 +322,11 @@ async def _store(conn: asyncpg.Connection, clicks: Sequence[ClickRow]) -> int:
         return 0
     await conn.execute("ANALYZE click_ingested")
     await conn.execute(_LOCK_MESSAGES)
-    await conn.execute(_BURST)
+    window = timedelta(seconds=BURST_SECONDS)
+    burst = await conn.fetch(_BURST, first - window, last + window)
+    if burst:
+        ids, times, classes = zip(*burst, strict=True)
+        await conn.execute(_FLIP, list(ids), list(times), list(classes))
     # Every message whose outcomes this batch can make or unmake (all locked above).
     touched = [(r[0], r[1]) for r in await conn.fetch(_OUTCOME_MESSAGES)]
     before = await contributions(conn, touched)
