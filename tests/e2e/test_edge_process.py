@@ -160,7 +160,10 @@ async def test_durable_mode_survives_sigkill(stack: Stack, tmp_path: Path) -> No
         SMARTURLS_EDGE_FLUSH_INTERVAL="30",
     )
     await edge.ready()
-    answered = await hammer(stack, edge, urls, seconds=1.0)
+    # Enough answered clicks to lose some, however slow this machine's fsync is today.
+    answered, deadline = 0, time.monotonic() + 20
+    while answered <= 20 and time.monotonic() < deadline:
+        answered += await hammer(stack, edge, urls, seconds=1.0)
     assert answered > 20
     await edge.stop(signal.SIGKILL)
     edge = EdgeProcess(
