@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 import uuid_utils
 
 SOURCE_COOKIE_AGE = 30 * 24 * 3600
+_COOKIE_TAIL = f"; Max-Age={SOURCE_COOKIE_AGE}; Path=/; Secure; SameSite=Lax".encode()
 _TOKEN_PATH_LENGTH = TOKEN_LENGTH + 1
 _HTML = (b"content-type", b"text/html; charset=utf-8")
 _NO_STORE = (b"cache-control", b"no-store")
@@ -144,9 +145,7 @@ class RedirectApp:
                 headers.append(
                     (
                         b"set-cookie",
-                        b"mbsy_source="
-                        + source
-                        + b"; Max-Age=2592000; Path=/; Secure; SameSite=Lax",
+                        b"mbsy_source=" + source + _COOKIE_TAIL,
                     )
                 )
             _count("redirect", verdict.hit_class)
