@@ -117,9 +117,9 @@ async def load(
     )
     await conn.execute(
         "INSERT INTO smart_urls (smart_url_id, account_id, message_id, template_id, link_name,"
-        " kind, key_id)"
+        " kind, key_id, sent_at, channel)"
         " SELECT nextval('smart_url_ids'), account_id, message_id, template_id, 'ref',"
-        " 'REFERRAL', 'A' FROM messages WHERE account_id = $1",
+        " 'REFERRAL', 'A', sent_at, 'EMAIL' FROM messages WHERE account_id = $1",
         account_id,
     )
     await conn.execute("ANALYZE messages; ANALYZE smart_urls")

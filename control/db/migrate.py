@@ -18,8 +18,10 @@ def migration_files() -> list[Path]:
     return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
 
 
-async def apply_migrations(conn: asyncpg.Connection) -> list[str]:
-    """Applies the files not yet recorded; returns their names."""
+async def apply_migrations(conn: asyncpg.Connection, *, before: str | None = None) -> list[str]:
+    """Applies the files not yet recorded (only those named before `before`,
+    when given: how a test builds the schema an upgrade starts from); returns
+    their names."""
     applied: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
@@ -30,6 +32,8 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[str]:
         )
         done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
         for path in migration_files():
+            if before is not None and path.name >= before:
+                break
             if path.name in done:
                 continue
             async with conn.transaction():

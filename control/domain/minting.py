@@ -100,7 +100,8 @@ def _check_fields(request: MintRequest) -> None:
 
 
 def _first_of_each(
-    ready: list[tuple[int, MintRequest, Template, str]], inserted: dict[tuple[int, str], int]
+    ready: list[tuple[int, MintRequest, Template, str]],
+    inserted: dict[tuple[int, str], tuple[int, datetime]],
 ) -> list[tuple[int, MintRequest, Template, str]]:
     """The requests whose message row was just inserted; a message id repeated in
     one batch is minted once and its repeats are answered as replays."""
@@ -169,13 +170,15 @@ WITH inserted AS (
     SELECT account_id, template_id, date_trunc('hour', sent_at, 'UTC'), count(*)
     FROM inserted GROUP BY 1, 2, 3
 )
-SELECT account_id, external_message_id, message_id FROM inserted
+SELECT account_id, external_message_id, message_id, sent_at FROM inserted
 """
 
 
 async def _insert_messages(
     conn: asyncpg.Connection, ready: list[tuple[int, MintRequest, Template, str]]
-) -> dict[tuple[int, str], int]:
+) -> dict[tuple[int, str], tuple[int, datetime]]:
+    """The messages inserted (not already there): their id and send time, by
+    account and external id."""
     now = datetime.now(UTC)
     await prepare_rollups(conn)
     rows = await conn.fetch(
@@ -187,14 +190,17 @@ async def _insert_messages(
         [domain for _, _, _, domain in ready],
         [r.sent_at or now for _, r, _, _ in ready],
     )
-    return {(row["account_id"], row["external_message_id"]): row["message_id"] for row in rows}
+    return {
+        (row["account_id"], row["external_message_id"]): (row["message_id"], row["sent_at"])
+        for row in rows
+    }
 
 
 async def _insert_smart_urls(
     conn: asyncpg.Connection,
     keys: SigningKeys,
     fresh: list[tuple[int, MintRequest, Template, str]],
-    message_ids: dict[tuple[int, str], int],
+    messages: dict[tuple[int, str], tuple[int, datetime]],
 ) -> list[MintedMessage]:
     count = sum(len(template.links) for _, _, template, _ in fresh)
     if not count:
@@ -209,7 +215,7 @@ async def _insert_smart_urls(
     minted = []
     next_id = iter(ids)
     for _, request, template, domain in fresh:
-        message_id = message_ids[(request.account_id, request.message_id)]
+        message_id, sent_at = messages[(request.account_id, request.message_id)]
         links = []
         for link in template.links:
             smart_url_id = next(next_id)
@@ -222,6 +228,8 @@ async def _insert_smart_urls(
                     link.name,
                     link.kind,
                     keys.current,
+                    sent_at,
+                    template.channel,
                 )
             )
             url = smart_url(domain, mint_token(keys, smart_url_id))
@@ -238,6 +246,8 @@ async def _insert_smart_urls(
             "link_name",
             "kind",
             "key_id",
+            "sent_at",
+            "channel",
         ],
     )
     return minted

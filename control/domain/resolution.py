@@ -71,17 +71,16 @@ async def _shared_referral_token(
     conn: asyncpg.Connection, keys: SigningKeys, share: asyncpg.Record
 ) -> str:
     """The referral link a share button puts in the shared text, made once."""
+    # The button's own row gives the rest (message, template, link, send facts).
     await conn.execute(
         "INSERT INTO smart_urls (smart_url_id, account_id, message_id, template_id, link_name,"
-        " kind, key_id, parent_smart_url_id)"
-        " SELECT nextval('smart_url_ids'), $2, $3, $4, $5, 'SHARED_REFERRAL', $6, $1"
-        " WHERE NOT EXISTS (SELECT 1 FROM smart_urls WHERE parent_smart_url_id = $1)"
+        " kind, key_id, parent_smart_url_id, sent_at, channel)"
+        " SELECT nextval('smart_url_ids'), account_id, message_id, template_id, link_name,"
+        " 'SHARED_REFERRAL', $2, smart_url_id, sent_at, channel"
+        " FROM smart_urls WHERE smart_url_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM smart_urls WHERE parent_smart_url_id = $1)"
         " ON CONFLICT (parent_smart_url_id) WHERE parent_smart_url_id IS NOT NULL DO NOTHING",
         share["smart_url_id"],
-        share["account_id"],
-        share["message_id"],
-        share["template_id"],
-        share["link_name"],
         keys.current,
     )
     child = await conn.fetchrow(
