@@ -132,3 +132,35 @@ async def test_a_click_seconds_after_sending_is_a_scanner(stack: Stack) -> None:
     await stack.wait_for_clicks(1)
     hit_class, reasons = await stack.db.fetchrow("SELECT hit_class, reasons FROM clicks")
     assert hit_class == "scanner" and reasons[0].startswith("soon_after_send:")
+
+
+async def test_how_soon_is_too_soon_depends_on_the_messages_channel(stack: Stack) -> None:
+    """Email scanners open links up to 10 s after delivery; SMS previews within 3 s.
+    Six seconds after sending, an email's link is a scanner's, an SMS's a human's."""
+    account = await stack.account()
+    templates = {}
+    for channel in (common_pb2.CHANNEL_EMAIL, common_pb2.CHANNEL_SMS):
+        template = await stack.template(
+            account.account_id,
+            common_pb2.GOAL_UNSPECIFIED,
+            TRACKED[:1],
+            name=f"t-{channel}",
+            channel=channel,
+        )
+        url = (
+            await stack.mint(
+                account.account_id,
+                template.template_id,
+                f"m-{channel}",
+                sent_ago=timedelta(seconds=6),
+            )
+        )["a"]
+        await stack.click(url)
+        templates[channel] = template.template_id
+    await stack.wait_for_clicks(2)
+    rows = await stack.db.fetch("SELECT template_id, hit_class FROM clicks")
+    by_template = {r["template_id"]: r["hit_class"] for r in rows}
+    assert by_template == {
+        templates[common_pb2.CHANNEL_EMAIL]: "scanner",
+        templates[common_pb2.CHANNEL_SMS]: "human",
+    }
