@@ -38,6 +38,7 @@ from control.domain.rollups import (
     add_outcome_deltas,
     apply_deltas,
     contributions,
+    prepare,
 )
 
 _STAGING = """
@@ -229,45 +230,8 @@ INSERT INTO rollup_deltas (account_id, template_id, hour, clicks, friend_clicks,
 SELECT * FROM deltas
 """
 
-# A message's unique clicker is counted in the hour of its first human click.
-# New human clicks can only move it earlier; a message that lost a human click
-# to the burst rule has its first click looked up again.
-_FIRST_CLICKS = f"""
-WITH candidates AS (
-    SELECT account_id, message_id, min(clicked_at) AS first
-    FROM click_ingested i
-    WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
-      AND NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)
-    GROUP BY 1, 2
-), lost AS (
-    SELECT DISTINCT account_id, message_id FROM click_flipped WHERE old_class = 'human'
-), news AS (
-    -- One primary-key probe per message, as in _MOVE: a join hashed the whole
-    -- messages table for every batch, a cost that grows with every send.
-    SELECT k.account_id, k.message_id, m.template_id, m.first_click_at AS old,
-           least(m.first_click_at, k.first) AS new
-    FROM candidates k
-    CROSS JOIN LATERAL (
-        SELECT m.template_id, m.first_click_at FROM messages m
-        WHERE m.account_id = k.account_id AND m.message_id = k.message_id
-        OFFSET 0
-    ) m
-    WHERE NOT EXISTS (SELECT 1 FROM lost l
-                      WHERE l.account_id = k.account_id AND l.message_id = k.message_id)
-    UNION ALL
-    SELECT m.account_id, m.message_id, m.template_id, m.first_click_at,
-           (SELECT min(c.clicked_at) FROM clicks c
-            WHERE c.account_id = m.account_id AND c.message_id = m.message_id
-              AND c.hit_class = 'human' AND c.kind <> 'SHARED_REFERRAL')
-    FROM lost l
-    JOIN messages m ON m.account_id = l.account_id AND m.message_id = l.message_id
-), changed AS (
-    UPDATE messages m SET first_click_at = n.new
-    FROM news n
-    WHERE m.account_id = n.account_id AND m.message_id = n.message_id
-      AND n.new IS DISTINCT FROM n.old
-    RETURNING n.account_id, n.template_id, n.old, n.new
-), deltas AS (
+_FIRST_CLICK_DELTAS = f"""
+deltas AS (
     SELECT account_id, template_id, {_HOUR.format("old")} AS hour, -1 AS d
     FROM changed WHERE old IS NOT NULL
     UNION ALL
@@ -276,6 +240,64 @@ WITH candidates AS (
 INSERT INTO rollup_deltas (account_id, template_id, hour, unique_clickers)
 SELECT * FROM deltas
 """
+
+# A message's unique clicker is counted in the hour of its first human click
+# (messages.first_click_at). New human clicks can only move it earlier, which
+# row locks make safe without the message locks: only the messages whose first
+# click moves are locked (FOR UPDATE re-reads a row another batch changed
+# meanwhile, and re-checks the condition on it), in key order, so batches do not
+# deadlock over them. Run before _LOCK_MESSAGES, this work is no longer part of
+# the section batches sharing a message take turns in (~17 ms of a batch of
+# 5,000, one primary-key probe per message, as in _MOVE: a join hashed the whole
+# messages table for every batch, a cost that grows with every send).
+#
+# A click this batch's burst rule then withdraws is put right by _LOST_FIRST_CLICKS.
+_EARLIER_FIRST_CLICKS = f"""
+WITH candidates AS (
+    SELECT account_id, message_id, min(clicked_at) AS first
+    FROM click_ingested
+    WHERE hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+), moved AS (
+    SELECT k.account_id, k.message_id, m.template_id, m.first_click_at AS old, k.first AS new
+    FROM candidates k
+    CROSS JOIN LATERAL (
+        SELECT m.template_id, m.first_click_at FROM messages m
+        WHERE m.account_id = k.account_id AND m.message_id = k.message_id
+          AND (m.first_click_at IS NULL OR m.first_click_at > k.first)
+        FOR UPDATE
+    ) m
+), changed AS (
+    UPDATE messages m SET first_click_at = v.new
+    FROM moved v
+    WHERE m.account_id = v.account_id AND m.message_id = v.message_id
+    RETURNING v.account_id, v.template_id, v.old, v.new
+), {_FIRST_CLICK_DELTAS}"""
+
+# A message that lost a human click to the burst rule has its first click looked
+# up again, under its message lock, among the clicks committed so far (a batch
+# that stores an earlier human click later moves it earlier again, above). If
+# such a batch has moved it already and waits for the message lock, holding
+# the row, the two deadlock: PostgreSQL aborts one and retry_deadlocks stores
+# that batch again. Only bursts that withdraw a human click get here.
+_LOST_FIRST_CLICKS = f"""
+WITH lost AS (
+    SELECT DISTINCT account_id, message_id FROM click_flipped WHERE old_class = 'human'
+), news AS (
+    SELECT m.account_id, m.message_id, m.template_id, m.first_click_at AS old,
+           (SELECT min(c.clicked_at) FROM clicks c
+            WHERE c.account_id = m.account_id AND c.message_id = m.message_id
+              AND c.hit_class = 'human' AND c.kind <> 'SHARED_REFERRAL') AS new
+    FROM lost l
+    JOIN messages m ON m.account_id = l.account_id AND m.message_id = l.message_id
+), changed AS (
+    UPDATE messages m SET first_click_at = n.new
+    FROM news n
+    WHERE m.account_id = n.account_id AND m.message_id = n.message_id
+      AND n.new IS DISTINCT FROM n.old
+    RETURNING n.account_id, n.template_id, n.old, n.new
+), {_FIRST_CLICK_DELTAS}"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,12 +344,16 @@ async def _store(
     if not stored:
         return 0
     await conn.execute("ANALYZE click_ingested")
+    await prepare(conn)
+    await conn.execute(_EARLIER_FIRST_CLICKS)
     await conn.execute(_LOCK_MESSAGES)
     window = timedelta(seconds=BURST_SECONDS)
     burst = await conn.fetch(_BURST, first - window, last + window)
+    flipped = 0
     if burst:
         ids, times, classes = zip(*burst, strict=True)
-        await conn.execute(_FLIP, list(ids), list(times), list(classes))
+        status = await conn.execute(_FLIP, list(ids), list(times), list(classes))
+        flipped = int(status.rsplit(" ", 1)[1])
     # Every message whose outcomes this batch can make or unmake (all locked above).
     touched = [(r[0], r[1]) for r in await conn.fetch(_OUTCOME_MESSAGES)]
     before = await contributions(conn, touched)
@@ -335,6 +361,7 @@ async def _store(
     await conn.execute(_SHARES)
     await add_outcome_deltas(conn, touched, before, apply=False)
     await conn.execute(_TRAFFIC)
-    await conn.execute(_FIRST_CLICKS)
+    if flipped:
+        await conn.execute(_LOST_FIRST_CLICKS)
     await apply_deltas(conn)
     return stored

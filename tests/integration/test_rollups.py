@@ -15,7 +15,9 @@ from typing import Any
 
 import grpc
 import pytest
+import uuid_utils
 
+from control.domain.click_ingest import ingest_clicks
 from control.domain.dashboard import ceil_to, floor_to
 from control.domain.rollups import Difference, rebuild_pending, reconcile
 from signing.sources import mint_source
@@ -27,6 +29,7 @@ from tests.integration.test_attribution_rules import (
     REFERRAL,
     TRACKED,
     WHATSAPP,
+    click_row,
     edge_click,
     expect_error,
     from_ts,
@@ -43,6 +46,7 @@ from tests.integration.test_attribution_rules import (
     time_range,
     ts,
 )
+from tests.integration.test_edge import message_held
 from tests.support import KEYS, Stack
 from tests.unit.edge.test_classify import BOTS, HUMANS, PREVIEWS, SCANNERS
 
@@ -846,3 +850,61 @@ async def test_an_upgraded_account_gets_its_rollups_built_before_retention_runs(
         assert await rebuild_pending(conn) == []  # done once
         assert await reconcile(conn, [a], None, fix=False) == []
     assert await performance(stack, a, t, now - DAY, now + HOUR) == expected
+
+
+async def waiting_on(stack: Stack, event: str, count: int) -> None:
+    """Until `count` sessions wait on a lock of this kind (pg_stat_activity)."""
+    for _ in range(500):
+        waiting = await stack.db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND wait_event = $1",
+            event,
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no session waits on a {event} lock")
+
+
+async def test_an_earlier_first_click_stored_beside_a_later_one_moves_the_unique_clicker(
+    stack: Stack,
+) -> None:
+    """Two batches with human clicks of one message, stored at once: the later
+    click's batch moved the first click while the earlier one's read it. The
+    unique clicker ends in the earlier click's hour, counted once."""
+    account = await stack.account()
+    a = account.account_id
+    template = await new_template(stack, a, common_pb2.GOAL_UNSPECIFIED, [TRACKED])
+    t = template.template_id
+    hour = floor_to(datetime.now(UTC) - 3 * HOUR, HOUR)
+    links = await stack.mint(a, t, "m-1", sent_ago=5 * HOUR)
+    link_id = smart_url_id(links["blog"])
+    early, late = hour + timedelta(minutes=10), hour + timedelta(minutes=70)
+    partitions = stack.deps.partitions
+
+    async with message_held(stack, a, "m-1"):
+        later = asyncio.create_task(
+            ingest_clicks(
+                stack.db, partitions, [click_row(uuid_utils.uuid7().bytes, link_id, late, "human")]
+            )
+        )
+        # It has moved the message's first click to its hour and waits for the
+        # message lock, holding the row.
+        await waiting_on(stack, "advisory", 1)
+        earlier = asyncio.create_task(
+            ingest_clicks(
+                stack.db, partitions, [click_row(uuid_utils.uuid7().bytes, link_id, early, "human")]
+            )
+        )
+        await waiting_on(stack, "transactionid", 1)
+    await asyncio.gather(later, earlier)
+
+    assert await stack.db.fetchval("SELECT first_click_at FROM messages") == early
+    rows = await stack.db.fetch(
+        "SELECT hour, unique_clickers FROM template_hourly WHERE account_id = $1"
+        " AND unique_clickers <> 0",
+        a,
+    )
+    assert [(r["hour"], r["unique_clickers"]) for r in rows] == [(hour, 1)]
+    async with stack.db.acquire() as conn:
+        assert await reconcile(conn, [a], None, fix=False) == []
