@@ -100,15 +100,23 @@ class Services:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, *args: str, cpu: int, yielding: bool = False) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [*pinned(cpu, yielding=yielding), sys.executable, *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # Each process logs to a file of its own, printed if the benchmark fails.
+        log = self.workdir / f"{len(self.processes)}-{args[1]}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [*pinned(cpu, yielding=yielding), sys.executable, *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.processes.append(process)
         return process
+
+    def print_logs(self, lines: int = 30) -> None:
+        for log in sorted(self.workdir.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            print(f"--- {log.name} (last {len(tail)} lines)", *tail, sep="\n", file=sys.stderr)
 
     def channel(self, api_key: str) -> grpc.aio.Channel:
         return control_channel(f"127.0.0.1:{self.control_port}", api_key)
@@ -231,10 +239,15 @@ def spread_over_all_cores(control_pid: int, workdir: Path) -> None:
     for root in roots:
         with contextlib.suppress(psutil.Error):
             processes += root.children(recursive=True)
+    # Affinity and nice value are per thread on Linux: set on a process id they
+    # reach its main thread only, and left the control plane's gRPC threads on
+    # the load generator's core at nice 19.
     for process in processes:
         with contextlib.suppress(psutil.Error):
-            process.cpu_affinity(cores)
-            process.nice(0)
+            for thread in process.threads():
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(thread.id, cores)
+                    os.setpriority(os.PRIO_PROCESS, thread.id, 0)
 
 
 def rss_mb(pid: int) -> float:
@@ -511,6 +524,9 @@ async def main(args: argparse.Namespace) -> None:
                 f"\nedge memory: {before:.0f} MB before, {after:.0f} MB RSS with"
                 f" {args.memory_links + args.links:,} cached links"
             )
+    except BaseException:
+        services.print_logs()
+        raise
     finally:
         services.stop()
         shutil.rmtree(workdir, ignore_errors=True)
