@@ -330,9 +330,10 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
     from smarturls.v1 import edge_pb2_grpc
 
     keys = SigningKeys.parse(services.keys)
-    # Spread over every seeded link, a few clicks each, as a campaign's clicks are:
-    # a thousand links clicked hundreds of times a second each would measure the
-    # burst rule's worst case and batches that all wait on the same messages.
+    # Spread over every seeded link, a few clicks each: a thousand links clicked
+    # hundreds of times a second each would measure the burst rule's worst case
+    # and batches that all wait on the same messages. (A wider spread, where most
+    # clicks are their message's first, is slower: see the README.)
     ids = [verify_token(keys, t) or 0 for t in tokens]
     order = random.Random(7)
     before = await settled_clicks(dsn)
