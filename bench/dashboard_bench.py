@@ -118,8 +118,10 @@ async def load(
     await conn.execute(
         "INSERT INTO smart_urls (smart_url_id, account_id, message_id, template_id, link_name,"
         " kind, key_id, sent_at, channel)"
-        " SELECT nextval('smart_url_ids'), account_id, message_id, template_id, 'ref',"
-        " 'REFERRAL', 'A', sent_at, 'EMAIL' FROM messages WHERE account_id = $1",
+        " SELECT nextval('smart_url_ids'), m.account_id, m.message_id, m.template_id, 'ref',"
+        " 'REFERRAL', 'A', m.sent_at, t.channel FROM messages m"
+        " JOIN templates t ON t.account_id = m.account_id AND t.template_id = m.template_id"
+        " WHERE m.account_id = $1",
         account_id,
     )
     await conn.execute("ANALYZE messages; ANALYZE smart_urls")
