@@ -147,30 +147,42 @@ async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:
     assert link_id is not None
     clicked_at = Timestamp()
     clicked_at.GetCurrentTime()
-    batch = edge_pb2.ClickBatch(
-        batch_seq=1,
-        clicks=[
-            edge_pb2.Click(
-                click_id=uuid.uuid4().bytes,
-                smart_url_id=link_id,
-                clicked_at=clicked_at,
-                method="GET",
-                user_agent="Mozilla/5.0",
-            )
-            for _ in range(3)
-        ],
-    )
+
+    def three_clicks() -> edge_pb2.ClickBatch:
+        return edge_pb2.ClickBatch(
+            batch_seq=1,
+            clicks=[
+                edge_pb2.Click(
+                    click_id=uuid.uuid4().bytes,
+                    smart_url_id=link_id,
+                    clicked_at=clicked_at,
+                    method="GET",
+                    user_agent="Mozilla/5.0",
+                )
+                for _ in range(3)
+            ],
+        )
+
     stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
 
-    async def send_twice() -> AsyncIterator[edge_pb2.ClickBatch]:
-        yield batch
-        yield batch
+    async def send(*batches: edge_pb2.ClickBatch) -> list[tuple[int, int]]:
+        async def stream() -> AsyncIterator[edge_pb2.ClickBatch]:
+            for batch in batches:
+                yield batch
 
-    acks = [ack async for ack in stub.IngestClicks(send_twice())]
-    assert [(a.stored, a.duplicates) for a in acks] == [(3, 0), (0, 3)]
-    assert await stack.stored_clicks() == 3
+        return [(a.stored, a.duplicates) async for a in stub.IngestClicks(stream())]
+
+    # Resent on a new stream after its acknowledgement was lost: all duplicates.
+    first = three_clicks()
+    assert await send(first) == [(3, 0)]
+    assert await send(first) == [(0, 3)]
+    # Twice on one stream: the copies are stored at once, either may get there
+    # first, and the clicks are stored once.
+    second = three_clicks()
+    assert sorted(await send(second, second)) == [(0, 3), (3, 0)]
+    assert await stack.stored_clicks() == 6
     perf = await stack.performance(account.account_id, template.template_id)
-    assert (perf.clicks, perf.shares, perf.unique_sharers) == (3, 3, 1)
+    assert (perf.clicks, perf.shares, perf.unique_sharers) == (6, 6, 1)
 
 
 async def test_malformed_click_columns_are_invalid_argument(stack: Stack) -> None:
