@@ -15,8 +15,9 @@ click_ingested is ANALYZEd once filled: autovacuum never looks at temporary
 tables, and the statements after _MOVE join it to stored tables by estimates
 (without statistics, `hit_class <> 'human'` is taken to match nearly every row).
 click_staging is not: its one reader, _MOVE, probes by primary key whatever the
-statistics say. The per-click lookups of links, messages and earlier clicks are
-such probes, fenced with LATERAL ... OFFSET 0, so that a batch costs about the
+statistics say. The lookups of links (one a click), messages (one a message)
+and earlier clicks are such probes, fenced in LATERAL subqueries (OFFSET 0, or
+FOR UPDATE where the row is then updated), so that a batch costs about the
 same against a thousand messages or a million.
 """
 
