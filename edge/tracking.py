@@ -246,7 +246,14 @@ class ClickBuffer:
                     await call.write(batch)
                     continue
                 self._update_oldest()
-                wait = self._flush_interval - (now - last_send) if unsent else self._flush_interval
+                if unsent and not due:
+                    wait = self._flush_interval - (now - last_send)
+                else:
+                    # Nothing to send, or every slot waits for its acknowledgement,
+                    # which wakes the sender: a deadline past due would make this
+                    # a poll every millisecond for as long as the control plane
+                    # is slow, on the event loop that serves the redirects.
+                    wait = self._flush_interval
                 await self._wait_for_wake(max(wait, 0.001))
             await call.done_writing()
         finally:

@@ -317,3 +317,33 @@ async def test_batches_in_flight_when_the_control_plane_goes_are_resent_and_stor
         " USING (account_id, message_id) GROUP BY 1 ORDER BY 1"
     )
     assert [tuple(r) for r in per_message] == [("m-1", 2), ("m-2", 2), ("m-3", 2)]
+
+
+async def test_with_every_batch_slot_waiting_the_sender_sleeps_until_an_acknowledgement(
+    stack: Stack,
+) -> None:
+    account_id, links = await messages_with_a_link(stack, 1)
+    edge = await stack.start_edge(max_batch=1, flush_interval=0.05)
+    buffer = edge.app.runtime.clicks
+    waits = 0
+    wait_for_wake = buffer._wait_for_wake
+
+    async def counted(timeout: float) -> None:
+        nonlocal waits
+        waits += 1
+        await wait_for_wake(timeout)
+
+    buffer._wait_for_wake = counted  # type: ignore[method-assign]
+    async with message_held(stack, account_id, "m-1"):
+        # Three batches of one click each take the three slots and wait at the
+        # held message; the fourth click is due and has no slot.
+        for _ in range(4):
+            assert (await stack.click(links[0], edge_url=edge.url)).status_code == 302
+        await asyncio.sleep(0.1)
+        assert buffer.depth == 4
+        waits = 0
+        await asyncio.sleep(0.5)
+        # Woken by the flush interval (0.05 s) only: about ten times, where a
+        # 1 ms deadline polled hundreds of times.
+        assert waits <= 30
+    await stack.wait_for_clicks(4)
