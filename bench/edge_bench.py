@@ -5,8 +5,9 @@ each), plus a raw ASGI 302 app on the same server stack (the floor), and drives
 them with wrk from a separate process. Prints, from one run on this machine:
 redirects/s and p50/p99 of the floor, of the edge with a warm cache, and with
 10% cold tokens, and of the floor again while the edge's clicks are stored
-beside it (bench.click_feeder at the edge's warm rate); the click pipeline alone; edge memory at 500k cached links;
-and the per-call cost of the in-process cache candidates.
+beside it (bench.click_feeder at the edge's warm rate); the click pipeline
+alone; edge memory at 500k cached links; and the per-call cost of the
+in-process cache candidates.
 """
 
 from __future__ import annotations
