@@ -27,6 +27,21 @@ from smarturls.v1 import edge_pb2_grpc
 TICK = 0.005
 
 
+def human_click(link_id: int) -> EdgeClick:
+    """A human's GET of `link_id`, now: the click the benchmarks feed."""
+    return EdgeClick(
+        uuid_utils.uuid7().bytes,
+        link_id,
+        time.time_ns() // 1000,
+        "GET",
+        "Mozilla/5.0",
+        "203.0.113.0/24",
+        "",
+        "human",
+        (),
+    )
+
+
 async def feed(ids: list[int], rate: float, seconds: float) -> int:
     order = random.Random(11)
     address = os.environ["SMARTURLS_CONTROL_ADDRESS"]
@@ -44,19 +59,7 @@ async def feed(ids: list[int], rate: float, seconds: float) -> int:
             started, fed = time.perf_counter(), 0
             while (elapsed := time.perf_counter() - started) < seconds:
                 for _ in range(int(elapsed * rate) - fed):
-                    buffer.record(
-                        EdgeClick(
-                            uuid_utils.uuid7().bytes,
-                            order.choice(ids),
-                            time.time_ns() // 1000,
-                            "GET",
-                            "Mozilla/5.0",
-                            "203.0.113.0/24",
-                            "",
-                            "human",
-                            (),
-                        )
-                    )
+                    buffer.record(human_click(order.choice(ids)))
                     fed += 1
                 await asyncio.sleep(TICK)
             await buffer.close(60)

@@ -364,9 +364,8 @@ async def settled_clicks(dsn: str) -> int:
 
 async def click_pipeline(services: Services, dsn: str, tokens: list[str], count: int) -> float:
     """Feeds the edge's click buffer directly; returns clicks/s until all are stored."""
-    import uuid_utils
-
-    from edge.tracking import ClickBuffer, EdgeClick
+    from bench.click_feeder import human_click
+    from edge.tracking import ClickBuffer
     from signing.keys import SigningKeys
     from signing.tokens import verify_token
     from smarturls.v1 import edge_pb2_grpc
@@ -388,20 +387,7 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
         )
         # Built before the clock starts: making clicks is the redirect path's work,
         # measured above; this measures the buffer, gRPC and PostgreSQL.
-        clicks = [
-            EdgeClick(
-                uuid_utils.uuid7().bytes,
-                order.choice(ids),
-                time.time_ns() // 1000,
-                "GET",
-                "Mozilla/5.0",
-                "203.0.113.0/24",
-                "",
-                "human",
-                (),
-            )
-            for _ in range(count)
-        ]
+        clicks = [human_click(order.choice(ids)) for _ in range(count)]
         buffer.start()
         started = time.perf_counter()
         for i, click in enumerate(clicks):
