@@ -75,12 +75,11 @@ async def hammer(
     progress: list[int] | None = None,
 ) -> int:
     """Clicks from 16 concurrent clients until `seconds` pass or the edge stops;
-    returns how many redirects came back (also counted in `progress[0]` as they do)."""
-    answered = 0
+    returns how many redirects came back, counted in `progress[0]` as they do."""
+    answered = [0] if progress is None else progress
     deadline = time.monotonic() + seconds
 
     async def client(worker: int) -> None:
-        nonlocal answered
         i = worker
         async with httpx.AsyncClient(timeout=5) as http:
             while time.monotonic() < deadline:
@@ -94,12 +93,10 @@ async def hammer(
                 except httpx.TransportError:
                     return
                 if response.status_code == 302:
-                    answered += 1
-                    if progress is not None:
-                        progress[0] += 1
+                    answered[0] += 1
 
     await asyncio.gather(*(client(w) for w in range(16)))
-    return answered
+    return answered[0]
 
 
 async def minted(stack: Stack, count: int) -> list[str]:
