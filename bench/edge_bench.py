@@ -206,12 +206,30 @@ end
 """)
 
 
-def run_wrk(wrk: str, url: str, script: Path | None, seconds: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its threads so far (user + system)."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def run_wrk(
+    wrk: str, url: str, script: Path | None, seconds: int, server_pid: int | None = None
+) -> dict[str, float]:
+    """wrk's figures; with `server_pid`, also the server's CPU: how busy it was
+    over the run and its CPU time per answered request. A server short of 100%
+    waited for requests: the load generator, on the other core, was short of CPU."""
     args = [*pinned(OTHERS_CPU), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     if script is not None:
         args += ["-s", str(script)]
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
+    started = time.monotonic()
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
 
     def pct(label: str) -> float:
         value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
@@ -223,6 +241,8 @@ def run_wrk(wrk: str, url: str, script: Path | None, seconds: int) -> dict[str, 
         "p50": pct("50"),
         "p99": pct("99"),
         "errors": float(non_3xx.group(1)) if non_3xx else 0.0,
+        "busy": cpu / elapsed,
+        "cpu_us": cpu / max(answered, 1) * 1e6,
     }
 
 
@@ -260,6 +280,7 @@ async def floor_beside_storage(
     seconds: int,
     rate: float,
     tokens: list[str],
+    floor_pid: int,
 ) -> tuple[dict[str, float], int]:
     """The floor again, while the control plane and PostgreSQL store clicks at the
     edge's warm rate on the other core, as they do during the edge's own run: the
@@ -282,7 +303,7 @@ async def floor_beside_storage(
     )
     await asyncio.sleep(0.5)  # its stream open and its first batches stored
     result = await asyncio.to_thread(
-        run_wrk, wrk, f"http://127.0.0.1:{services.floor_port}", script, seconds
+        run_wrk, wrk, f"http://127.0.0.1:{services.floor_port}", script, seconds, floor_pid
     )
     code = await asyncio.to_thread(feeder.wait, 120)
     # Services.start sends its output to a log of its own: the count is the last word.
@@ -452,11 +473,12 @@ async def main(args: argparse.Namespace) -> None:
     try:
         # PostgreSQL is started by the control plane and inherits its core.
         services.start("-m", "control", "serve", cpu=OTHERS_CPU, yielding=True)
+        floors = []
         for app, port in (
             ("bench.floor:app", services.floor_port),
             ("bench.floor:edge_shaped", services.shaped_port),
         ):
-            services.start(
+            server = services.start(
                 "-m",
                 "uvicorn",
                 app,
@@ -471,6 +493,8 @@ async def main(args: argparse.Namespace) -> None:
                 "warning",
                 cpu=SERVER_CPU,
             )
+            floors.append(server.pid)
+        floor_pid, shaped_pid = floors
         admin = await services.admin_key()
         async with services.channel(admin) as channel:
             await asyncio.wait_for(channel.channel_ready(), 120)
@@ -489,8 +513,12 @@ async def main(args: argparse.Namespace) -> None:
         lua_script(script, tokens, [], 0, f"hot.{DOMAIN}")
         # The floor gets the very requests the edge gets (same paths and headers
         # from the same script), so both runs cost wrk the same.
-        floor = run_wrk(wrk, f"http://127.0.0.1:{services.floor_port}", script, args.seconds)
-        shaped = run_wrk(wrk, f"http://127.0.0.1:{services.shaped_port}", script, args.seconds)
+        floor = run_wrk(
+            wrk, f"http://127.0.0.1:{services.floor_port}", script, args.seconds, floor_pid
+        )
+        shaped = run_wrk(
+            wrk, f"http://127.0.0.1:{services.shaped_port}", script, args.seconds, shaped_pid
+        )
         if args.profile:
             spy = subprocess.Popen(
                 [
@@ -508,24 +536,27 @@ async def main(args: argparse.Namespace) -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        warm_run = run_wrk(wrk, edge_url, script, args.seconds)
+        warm_run = run_wrk(wrk, edge_url, script, args.seconds, edge.pid)
         if args.profile:
             spy.wait()
         cold_script = workdir / "cold.lua"
         lua_script(cold_script, tokens, cold, 10, f"hot.{DOMAIN}")
         # Cold tokens live on their own domain: they answer 404 here, after the same
         # miss path (MAC check, control-plane resolve) a real cold link takes.
-        cold_run = run_wrk(wrk, edge_url, cold_script, args.seconds)
+        cold_run = run_wrk(wrk, edge_url, cold_script, args.seconds, edge.pid)
         drained = time.monotonic()
         clicks = await settled_clicks(dsn)
         drain_seconds = time.monotonic() - drained - 2
         loaded, fed = await floor_beside_storage(
-            services, wrk, script, args.seconds, warm_run["rps"], tokens
+            services, wrk, script, args.seconds, warm_run["rps"], tokens, floor_pid
         )
         await settled_clicks(dsn)
 
         print(f"\nredirects, {CONNECTIONS} connections, {args.seconds}s each, one worker:")
-        print(f"  {'':36} {'req/s':>9} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(
+            f"  {'':36} {'req/s':>9} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8}"
+            f" {'busy':>6} {'CPU µs/req':>11}"
+        )
         for name, result in (
             ("floor (raw ASGI 302)", floor),
             ("raw 302, the edge's headers", shaped),
@@ -536,6 +567,7 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"  {name:36} {result['rps']:9.0f} {result['rps'] / floor['rps']:8.2f}"
                 f" {result['p50']:8.2f} {result['p99']:8.2f}"
+                f" {result['busy']:6.0%} {result['cpu_us']:11.1f}"
             )
         print(
             f"  clicks stored from the edge's runs: {clicks:,} (backlog drained"
@@ -545,6 +577,14 @@ async def main(args: argparse.Namespace) -> None:
             f"  the last floor ran while {fed:,} clicks (the edge's warm rate) were stored"
             f" beside it;\n  edge, warm cache, against that floor:"
             f" {warm_run['rps'] / loaded['rps']:.2f}"
+        )
+        # busy: the server's CPU over the run. Under 100%, it waited for requests
+        # that the load generator, sharing its core with the storing, was late to
+        # send; CPU per request is the server's own cost whatever wrk managed.
+        print(
+            f"  edge, warm cache, in CPU per request against the floor's"
+            f" ({floor['cpu_us']:.1f} against {warm_run['cpu_us']:.1f} µs):"
+            f" {floor['cpu_us'] / warm_run['cpu_us']:.2f}"
         )
 
         # The pipeline's own machines: the control plane and PostgreSQL get both cores.
