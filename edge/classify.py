@@ -32,8 +32,10 @@ PREVIEW_AGENTS: tuple[tuple[str, str], ...] = (
     ("linkedin", r"LinkedInBot"),
     ("discord", r"Discordbot"),
     ("skype", r"SkypeUriPreview"),
-    ("pinterest", r"Pinterestbot|Pinterest/"),
-    ("viber", r"Viber"),
+    # The apps' own browsers name them too ("[Pinterest/iOS]", "... Viber/20.5"):
+    # only the fetchers' forms are previews, never a person in the in-app browser.
+    ("pinterest", r"Pinterestbot|Pinterest/0\."),
+    ("viber", r"^Viber/"),
     ("snapchat", r"Snap URL Preview"),
     ("reddit", r"redditbot"),
     ("embedly", r"Embedly|Iframely"),
@@ -64,6 +66,10 @@ SCANNER_AGENTS: tuple[tuple[str, str], ...] = (
     ("checkpoint", r"Check ?Point"),
 )
 
+# In-app browsers that the crawler list takes for its bots (it lists "Viber",
+# the name of the app's link previewer): a person reading in the app.
+IN_APP_BROWSERS: tuple[tuple[str, str], ...] = (("viber", r"^Mozilla/5\.0 .*\bViber/\d"),)
+
 # Address ranges of mail-security clouds (their published outbound ranges).
 # Kept small on purpose; extend it from each vendor's own documentation.
 SCANNER_NETWORKS: tuple[tuple[str, str], ...] = (
@@ -89,6 +95,7 @@ def _combined(patterns: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
 
 _PREVIEW = _combined(PREVIEW_AGENTS)
 _SCANNER = _combined(SCANNER_AGENTS)
+_IN_APP = _combined(IN_APP_BROWSERS)
 _NETWORKS = tuple((name, ipaddress.ip_network(cidr)) for name, cidr in SCANNER_NETWORKS)
 
 
@@ -112,6 +119,8 @@ def classify_agent(user_agent: str) -> Verdict:
         return Verdict(PREVIEW, (f"ua_preview:{_name(match, PREVIEW_AGENTS)}",))
     if match := _SCANNER.search(user_agent):
         return Verdict(SCANNER, (f"ua_scanner:{_name(match, SCANNER_AGENTS)}",))
+    if _IN_APP.search(user_agent):
+        return Verdict(HUMAN, ())
     if match := CRAWLER_PATTERNS.case_sensitive.search(user_agent):
         return Verdict(BOT, (f"ua_bot:{match.group(0)[:40]}",))
     return Verdict(HUMAN, ())

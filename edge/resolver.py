@@ -42,6 +42,7 @@ class Resolver:
         if verify_token(self._keys, token) is None:
             # Never cached: random tokens must not be able to fill the cache.
             return None
+        metrics.HOT.cache["memory", "miss"] += 1
         pending = self._inflight.get(token)
         if pending is None:
             pending = asyncio.ensure_future(self._fetch(token))

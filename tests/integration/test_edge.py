@@ -29,7 +29,22 @@ TRACKED = [
 
 
 def cache_misses() -> float:
-    return REGISTRY.get_sample_value("smarturls_edge_cache_total", {"result": "miss"}) or 0.0
+    labels = {"tier": "memory", "result": "miss"}
+    return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
+
+
+def latencies_observed() -> float:
+    return REGISTRY.get_sample_value("smarturls_edge_request_seconds_count") or 0.0
+
+
+def edge_requests() -> dict[tuple[str, str], float]:
+    """The edge's token requests so far, by (outcome, hit class)."""
+    return {
+        (sample.labels["outcome"], sample.labels["hit_class"]): sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "smarturls_edge_requests"
+        for sample in metric.samples
+    }
 
 
 async def sent_link(stack: Stack) -> str:
@@ -49,13 +64,26 @@ async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack)
     url = await sent_link(stack)
     token = urlsplit(url).path[1:]
     forged = token[:-1] + ("a" if token[-1] != "a" else "b")
-    before = cache_misses()
-    for bad in (forged, token[:-1], token + "x", "A" * 12, "metrics.php", "%00" * 4):
+    # A good token's first click is a miss (looked up, then cached); forged ones are not.
+    misses = cache_misses()
+    assert (await stack.click(url)).status_code == 302
+    assert cache_misses() == misses + 1
+    before, requests, answered = cache_misses(), edge_requests(), latencies_observed()
+    depth = stack.edges[0].app.runtime.clicks.depth
+    bad_tokens = (forged, token[:-1], token + "x", "A" * 12, "metrics.php", "%00" * 4)
+    for bad in bad_tokens:
         response = await stack.click(f"https://share.acme.example/{bad}")
         assert response.status_code == 404, bad
         assert "Link not found" in response.text
     assert cache_misses() == before
-    assert stack.edges[0].app.runtime.clicks.depth == 0  # nothing recorded, nothing to flush
+    # Forged and mistyped tokens are counted as not found and nothing else; and
+    # nothing is recorded for them (the good click may have been flushed meanwhile).
+    # Only the two of a token's length reach the redirect path; the rest are
+    # the app's plain 404.
+    requests[("not_found", "")] = requests.get(("not_found", ""), 0.0) + 2
+    assert edge_requests() == requests
+    assert latencies_observed() == answered + 2  # 404s are in the latency histogram too
+    assert stack.edges[0].app.runtime.clicks.depth <= depth
 
 
 async def test_token_on_another_accounts_domain_is_404(stack: Stack) -> None:

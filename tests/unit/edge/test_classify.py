@@ -16,6 +16,14 @@ HUMANS = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
     " Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/470.0.0.40.108;FBBV/612000000]",
+    # In-app browsers of apps whose link previewers are named alike.
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
+    " Gecko) Mobile/15E148 [Pinterest/iOS]",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007; wv) AppleWebKit/537.36"
+    " (KHTML, like Gecko) Version/4.0 Chrome/125.0.6422.147 Mobile Safari/537.36"
+    " [Pinterest/Android]",
+    "Mozilla/5.0 (Linux; Android 13; SM-A536B Build/TP1A.220624.014; wv) AppleWebKit/537.36"
+    " (KHTML, like Gecko) Version/4.0 Chrome/124.0.6367.179 Mobile Safari/537.36 Viber/21.8.0.2",
 ]
 PREVIEWS = {
     "WhatsApp/2.23.20.0 A": "whatsapp",
@@ -27,6 +35,8 @@ PREVIEWS = {
         "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"
     ): "linkedin",
     "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)": "discord",
+    "Pinterest/0.2 (+https://www.pinterest.com/bot.html)": "pinterest",
+    "Viber/20.9.0.8 CFNetwork/1410.0.3 Darwin/22.6.0": "viber",
     # iMessage fetches previews with this agent.
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko)"
     " Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0": "facebook",
