@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from edge import metrics, pages
+from edge import pages
 from edge.cache import LinkCache, RedisTier
 from edge.control_channel import control_channel
 from edge.invalidation import follow_invalidations
@@ -111,7 +111,6 @@ def create_app(settings: EdgeSettings) -> RedirectApp:
                 watcher.cancel()
                 await asyncio.gather(watcher, return_exceptions=True)
                 await clicks.close(settings.drain_timeout)
-                metrics.BUFFERED.set(clicks.depth)
                 if redis is not None:
                     await redis.close()
 

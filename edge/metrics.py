@@ -71,7 +71,10 @@ CACHE_EVICTIONS = Counter(
     "smarturls_edge_cache_evictions_total", "Links evicted from the in-process cache when full"
 )
 CACHED_LINKS = Gauge("smarturls_edge_cached_links", "Entries in the in-process link cache")
-BUFFERED = Gauge("smarturls_edge_clicks_buffered", "Clicks held in memory, not yet acknowledged")
+BUFFERED = Gauge(
+    "smarturls_edge_clicks_buffered",
+    "Clicks held in memory, not yet acknowledged or spooled (the spool has its own gauge)",
+)
 SPOOL_BYTES = Gauge(
     "smarturls_edge_spool_bytes", "Bytes of clicks in the local spool waiting for replay"
 )
@@ -83,7 +86,7 @@ FLUSH_SECONDS = Histogram(
 )
 OLDEST_UNACKED = Gauge(
     "smarturls_edge_oldest_unacked_click_seconds",
-    "Age of the oldest click held in memory and not yet acknowledged (0 when none)",
+    "Age of the oldest click not yet acknowledged, held in memory or spooled (0 when none)",
 )
 FLUSH_ERRORS = Counter("smarturls_edge_flush_errors_total", "Failed click-batch sends")
 SPOOL_ERRORS = Counter(

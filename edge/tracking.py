@@ -117,6 +117,10 @@ class ClickBuffer:
         self._sent = 0
         self._in_flight: deque[tuple[int, int, float]] = deque()
         self.acknowledged = 0
+        # When the oldest click in the spool was made (µs), None with the spool
+        # empty: spooled clicks are unacknowledged too, and an outage is exactly
+        # when they are the oldest.
+        self._spool_oldest_us: int | None = None
 
     # -- the hot path -------------------------------------------------------
 
@@ -149,11 +153,25 @@ class ClickBuffer:
 
     # -- lifecycle ------------------------------------------------------------
 
+    def oldest_unacked_seconds(self) -> float:
+        """Age of the oldest click not yet acknowledged, in memory or spooled (0 if none)."""
+        made = [c[0].clicked_at_us for c in (self._pending, self._group) if c]
+        if self._spool_oldest_us is not None:
+            made.append(self._spool_oldest_us)
+        return max(time.time() - min(made) / 1e6, 0.0) if made else 0.0
+
     def start(self) -> None:
+        segments = self._spool.segments()
+        if segments:  # left by an earlier run
+            self._spool_oldest_us = _first_click_us(self._spool.read(Cursor(segments[0])))
         self._tasks.append(asyncio.create_task(self._send_forever()))
         if self._durable:
             self._tasks.append(asyncio.create_task(self._commit_groups()))
         metrics.SPOOL_BYTES.set(self._spool.size_bytes())
+        # Read when scraped: a value set by the sender would stand still while
+        # it waits out a backoff, which is when the age grows.
+        metrics.OLDEST_UNACKED.set_function(self.oldest_unacked_seconds)
+        metrics.BUFFERED.set_function(lambda: self.depth)
 
     async def close(self, timeout: float) -> None:
         """Flushes for at most `timeout`; what is left goes to the spool, not lost."""
@@ -196,7 +214,6 @@ class ClickBuffer:
                 await self._spill()  # never raises: on failure the clicks stay in memory
                 if self._closing:
                     return
-                self._update_oldest()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -245,7 +262,6 @@ class ClickBuffer:
                     last_send = now
                     await call.write(batch)
                     continue
-                self._update_oldest()
                 if unsent and not due:
                     wait = self._flush_interval - (now - last_send)
                 else:
@@ -283,12 +299,12 @@ class ClickBuffer:
     async def _replay(self, call: grpc.aio.StreamStreamCall) -> None:
         """Sends the spool oldest first; back to live once it is empty (not durable)."""
         while True:
-            self._update_oldest()
             if self._pending:
                 # Clicks that came in meanwhile queue up behind the spool, in order.
                 await self._spill()
             segments = self._spool.segments()
             if not segments:
+                self._spool_oldest_us = None
                 if not self._durable or self._closing:
                     return
                 await self._wait_for_spool()
@@ -308,10 +324,15 @@ class ClickBuffer:
                     metrics.SPOOL_ERRORS.inc()
                     self._spool.set_aside(segment)
                     break
+                # The spool is in order: this batch holds its oldest unacknowledged click.
+                self._spool_oldest_us = _first_click_us([record], batch) or self._spool_oldest_us
                 await self._send(call, batch)
             self._cursor.offset = peek.offset
             if records:
                 continue
+            # Everything written so far was sent and acknowledged (a group
+            # written from now on sets it again).
+            self._spool_oldest_us = None
             async with self._spool_lock:
                 if not self._spool.is_current(segment) or not self._durable:
                     self._spool.remove(segment)
@@ -348,6 +369,8 @@ class ClickBuffer:
         except Exception:
             metrics.SPOOL_ERRORS.inc()
             raise
+        if self._spool_oldest_us is None:
+            self._spool_oldest_us = clicks[0].clicked_at_us
         metrics.SPOOL_BYTES.set(self._spool.size_bytes())
 
     async def _spill(self) -> None:
@@ -390,14 +413,25 @@ class ClickBuffer:
 
     # -- helpers --------------------------------------------------------------
 
-    def _update_oldest(self) -> None:
-        metrics.BUFFERED.set(len(self._pending))
-        oldest = self._pending[0].clicked_at_us / 1e6 if self._pending else None
-        metrics.OLDEST_UNACKED.set(time.time() - oldest if oldest else 0)
-
     async def _wait_for_wake(self, timeout: float) -> None:
         """Until a click fills a batch, an acknowledgement arrives, close, or timeout."""
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
             pass
+
+
+def _first_click_us(records: list[bytes], batch: edge_pb2.ClickBatch | None = None) -> int | None:
+    """When the first click of the first of these spool records was made, if any."""
+    if not records:
+        return None
+    if batch is None:
+        try:
+            batch = edge_pb2.ClickBatch.FromString(records[0])
+        except DecodeError:
+            return None
+    if batch.columns.clicked_at_us:
+        return int(batch.columns.clicked_at_us[0])
+    if batch.clicks:  # the row form: the edge never spools it, but a batch may hold it
+        return int(batch.clicks[0].clicked_at.ToMicroseconds())
+    return None

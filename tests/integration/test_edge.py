@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -31,6 +32,12 @@ TRACKED = [
 def cache_misses() -> float:
     labels = {"tier": "memory", "result": "miss"}
     return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
+
+
+def unacked_age() -> float:
+    value = REGISTRY.get_sample_value("smarturls_edge_oldest_unacked_click_seconds")
+    assert value is not None
+    return value
 
 
 def latencies_observed() -> float:
@@ -135,6 +142,7 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     await stack.wait_for_clicks(1)
 
     await stop_grpc(stack.control, 0)
+    first_unacked = time.time()
     for _ in range(3):
         assert (await stack.click(cached)).status_code == 302
     unavailable = await stack.click(uncached)
@@ -145,6 +153,9 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     buffer = stack.edges[0].app.runtime.clicks
     # The failed send moved them from memory to the spool on disk.
     assert buffer.depth == 0 and buffer.spooled_bytes > 0
+    # Spooled is still unacknowledged: the age an SRE alerts on keeps growing.
+    await asyncio.sleep(0.5)
+    assert unacked_age() >= time.time() - first_unacked - 0.1 > 0.7
 
     # A new control-plane process on the same address: the edge reconnects.
     stack.control = await start_grpc(stack.deps, f"127.0.0.1:{stack.control.port}")
@@ -154,6 +165,24 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     await asyncio.sleep(0.2)
     assert await stack.stored_clicks() == 5
     assert buffer.spooled_bytes == 0
+    assert unacked_age() == 0
+
+
+async def test_in_durable_mode_acknowledged_clicks_leave_the_unacknowledged_age(
+    stack: Stack,
+) -> None:
+    # Durable mode keeps every click in the spool's current segment after it is
+    # acknowledged: the age must come back to 0, not grow while the edge is idle.
+    edge = await stack.start_edge(durable_clicks=True)
+    url = await sent_link(stack)
+    for _ in range(3):
+        assert (await stack.click(url, edge_url=edge.url)).status_code == 302
+    buffer = edge.app.runtime.clicks
+    assert buffer.spooled_bytes > 0
+    await stack.wait_for_clicks(3)
+    await asyncio.sleep(0.3)
+    assert unacked_age() == 0  # read through the metric: the last edge started is this one
+    assert buffer.spooled_bytes > 0  # the acknowledged clicks are still in the segment
 
 
 async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:
