@@ -299,13 +299,16 @@ class Stack:
         host: str | None = None,
         edge_url: str | None = None,
         user_agent: str = "Mozilla/5.0 (iPhone) Safari/604.1",
+        forwarded_for: str | None = None,
     ) -> httpx.Response:
-        """Requests a Smart URL from the edge as a browser would, Host header and all."""
+        """Requests a Smart URL from the edge as a browser would, Host header and all;
+        `forwarded_for` as a load balancer in front of the edge would pass the client."""
         parts = urlsplit(smart_url)
+        headers = {"Host": host or parts.netloc, "User-Agent": user_agent}
+        if forwarded_for is not None:
+            headers["X-Forwarded-For"] = forwarded_for
         return await self.http.request(
-            method,
-            f"{edge_url or self.edge_url}{parts.path}",
-            headers={"Host": host or parts.netloc, "User-Agent": user_agent},
+            method, f"{edge_url or self.edge_url}{parts.path}", headers=headers
         )
 
     async def performance(

@@ -57,6 +57,31 @@ async def test_each_agent_is_stored_with_its_class(stack: Stack) -> None:
     }
 
 
+async def test_safe_links_with_a_browser_agent_is_a_scanner_by_its_address(stack: Stack) -> None:
+    # Defender Safe Links opens links from Microsoft's mail cloud with an ordinary
+    # browser agent; the load balancer in front of the edge passes its address.
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_ADVOCATE_SHARE, [SHARE])
+    scanned = (await stack.mint(account.account_id, template.template_id, "m-1"))["wa"]
+    person = (await stack.mint(account.account_id, template.template_id, "m-2"))["wa"]
+    response = await stack.click(scanned, user_agent=HUMANS[2], forwarded_for="40.107.22.5")
+    assert response.status_code == 302  # a scanner is redirected like anyone, never counted
+    assert (
+        await stack.click(person, user_agent=HUMANS[2], forwarded_for="203.0.113.9")
+    ).is_redirect
+    await stack.wait_for_clicks(2)
+    stored = {
+        str(r["ip_prefix"]): (r["hit_class"], list(r["reasons"]))
+        for r in await stack.db.fetch("SELECT ip_prefix, hit_class, reasons FROM clicks")
+    }
+    assert stored == {
+        "40.107.22.0/24": ("scanner", ["ip_scanner:microsoft"]),
+        "203.0.113.0/24": ("human", []),
+    }
+    perf = await stack.performance(account.account_id, template.template_id)
+    assert (perf.clicks, perf.shares, dict(perf.non_human_hits)) == (1, 1, {"scanner": 1})
+
+
 async def test_previewers_get_the_card_and_count_nothing(stack: Stack) -> None:
     account = await stack.account()
     template = await stack.template(account.account_id, common_pb2.GOAL_ADVOCATE_SHARE, [SHARE])
