@@ -13,10 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
+from prometheus_client import REGISTRY
 
 from control.server import stop_grpc
+from signing.tokens import mint_token
 from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
-from tests.support import Stack
+from tests.support import KEYS, Stack
 
 LINK = templates_pb2.TemplateLink(
     name="shop", kind=common_pb2.LINK_KIND_TRACKED, destination_url="https://shop.example/old"
@@ -190,3 +192,41 @@ async def test_a_revoked_messages_shared_links_stop_too(stack: Stack) -> None:
     fresh = await stack.start_edge()
     assert (await stack.click(url, edge_url=fresh.url)).status_code == 404
     assert (await stack.click(friend_url, edge_url=fresh.url)).status_code == 404
+
+
+def resolve_calls() -> float:
+    """ResolveToken calls the control plane has answered, whatever their status."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "smarturls_control_rpcs"
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels["method"].endswith("ResolveToken")
+    )
+
+
+def memory_misses() -> float:
+    labels = {"tier": "memory", "result": "miss"}
+    return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
+
+
+async def test_many_requests_for_one_cold_link_make_one_control_plane_call(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    calls, misses = resolve_calls(), memory_misses()
+    responses = await asyncio.gather(*(stack.click(url) for _ in range(20)))
+    assert [r.status_code for r in responses] == [302] * 20
+    # Several requests found it missing at once (so the test means something),
+    # and they waited for the one lookup.
+    assert memory_misses() - misses >= 2
+    assert resolve_calls() == calls + 1
+
+
+async def test_a_token_whose_link_is_gone_is_asked_about_once(stack: Stack) -> None:
+    await stack.account()
+    url = f"https://share.acme.example/{mint_token(KEYS, 987_654_321)}"  # a good MAC, no link
+    calls = resolve_calls()
+    for _ in range(3):
+        assert (await stack.click(url)).status_code == 404
+    assert resolve_calls() == calls + 1  # then cached as gone
