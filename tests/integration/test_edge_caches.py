@@ -121,7 +121,20 @@ def redis_url() -> Iterator[str]:
     process.wait()
 
 
-async def test_redis_tier_lets_a_new_edge_start_warm(stack: Stack, redis_url: str) -> None:
+@pytest.fixture
+def shared_redis(redis_url: str) -> str:
+    """The Redis tier, emptied of links: every test's database mints the same
+    tokens again, so a link a test (or an earlier run) left there would be
+    another test's link."""
+    client = redis.Redis.from_url(redis_url)
+    stale = list(client.scan_iter(match="smarturls:link:*"))
+    if stale:
+        client.delete(*stale)
+    return redis_url
+
+
+async def test_redis_tier_lets_a_new_edge_start_warm(stack: Stack, shared_redis: str) -> None:
+    redis_url = shared_redis
     account = await stack.account()
     template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
     url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
@@ -230,3 +243,34 @@ async def test_a_token_whose_link_is_gone_is_asked_about_once(stack: Stack) -> N
     for _ in range(3):
         assert (await stack.click(url)).status_code == 404
     assert resolve_calls() == calls + 1  # then cached as gone
+
+
+async def test_a_link_changed_since_redis_cached_it_is_resolved_afresh(
+    stack: Stack, shared_redis: str
+) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    first = await stack.start_edge(redis_url=shared_redis)
+    assert (await stack.click(url, edge_url=first.url)).headers["location"].endswith("/old")
+    changed = templates_pb2.TemplateLink()
+    changed.CopyFrom(LINK)
+    changed.destination_url = "https://shop.example/new"
+    await stack.templates.UpdateTemplateLink(
+        templates_pb2.UpdateTemplateLinkRequest(
+            account_id=account.account_id, template_id=template.template_id, link=changed
+        )
+    )
+    # A new edge: nothing in memory, the old version still in Redis. It knows the
+    # template's version from the control plane's snapshot, so the shared entry
+    # is stale and the control plane is asked again.
+    second = await stack.start_edge(redis_url=shared_redis)
+
+    async def synced() -> bool:
+        return second.app.runtime.cache.synced
+
+    await eventually(synced)
+    calls = resolve_calls()
+    response = await stack.click(url, edge_url=second.url)
+    assert response.headers["location"] == "https://shop.example/new"
+    assert resolve_calls() == calls + 1
