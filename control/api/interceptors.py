@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import grpc
 from prometheus_client import Counter, Histogram
 
@@ -41,10 +42,35 @@ RPC_SECONDS = Histogram(
 log = logging.getLogger(__name__)
 
 
+# PostgreSQL down, restarting, cutting connections or refusing new ones: the
+# caller's retry is the remedy (the edge spools its clicks and sends them
+# again), so UNAVAILABLE, which clients retry; INTERNAL would mean a bug.
+_DATABASE_AWAY = (
+    ConnectionError,  # refused, reset
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, a connection that is gone
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def database_away(error: BaseException) -> bool:
+    if isinstance(error, _DATABASE_AWAY):
+        return True
+    # A database closed to connections (ALLOW_CONNECTIONS false, as in
+    # maintenance) has a SQLSTATE (55000) that bugs share: told by its message.
+    return isinstance(
+        error, asyncpg.ObjectNotInPrerequisiteStateError
+    ) and "not currently accepting connections" in str(error)
+
+
 def status_for(error: BaseException) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
+    if database_away(error):
+        return grpc.StatusCode.UNAVAILABLE
     return grpc.StatusCode.INTERNAL
 
 
@@ -87,6 +113,9 @@ async def _abort(method: str, error: Exception, context: grpc.aio.ServicerContex
     if code is grpc.StatusCode.INTERNAL:
         log.exception("%s failed", method, exc_info=error)
         await context.abort(code, "internal error; see the control-plane log")
+    if code is grpc.StatusCode.UNAVAILABLE:
+        log.warning("%s: the database is unavailable (%r)", method, error)
+        await context.abort(code, "the database is unavailable; retry")
     await context.abort(code, str(error))
 
 

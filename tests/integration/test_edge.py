@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import asyncpg
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -166,6 +167,69 @@ async def test_control_plane_restart_loses_no_click_and_stores_none_twice(stack:
     assert await stack.stored_clicks() == 5
     assert buffer.spooled_bytes == 0
     assert unacked_age() == 0
+
+
+async def test_postgresql_away_behind_a_running_control_plane_loses_no_click(
+    stack: Stack, dsn: str, admin_dsn: str
+) -> None:
+    url = await sent_link(stack)
+    assert (await stack.click(url)).status_code == 302
+    await stack.wait_for_clicks(1)
+    refused = ingest_statuses()
+    database = urlsplit(dsn).path[1:]
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        # The database goes away under the control plane, which stays up.
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+        )
+        for _ in range(3):
+            assert (await stack.click(url)).status_code == 302  # cached: served regardless
+        buffer = stack.edges[0].app.runtime.clicks
+        deadline = time.monotonic() + 10
+        while buffer.spooled_bytes == 0:  # the control plane refused the batch
+            assert time.monotonic() < deadline, "the clicks were never spooled"
+            await asyncio.sleep(0.05)
+    finally:
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    deadline = time.monotonic() + 20
+    while await stored_clicks(dsn) < 4:
+        assert time.monotonic() < deadline, "the spooled clicks were not stored"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)
+    assert await stored_clicks(dsn) == 4
+    assert buffer.spooled_bytes == 0
+    # The edge was told to retry, not that the control plane had a bug.
+    now = ingest_statuses()
+    assert now.get("UNAVAILABLE", 0) > refused.get("UNAVAILABLE", 0)
+    assert now.get("INTERNAL", 0) == refused.get("INTERNAL", 0)
+
+
+def ingest_statuses() -> dict[str, float]:
+    """IngestClicks streams the control plane ended, by status."""
+    return {
+        sample.labels["code"]: sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "smarturls_control_rpcs"
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels["method"] == "IngestClicks"
+    }
+
+
+async def stored_clicks(dsn: str) -> int:
+    """Stored clicks, through a connection of its own (the stack's pool lost
+    its connections with the database); a click stored twice fails here."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        stored, distinct = await conn.fetchrow(
+            "SELECT count(*), count(DISTINCT click_id) FROM clicks"
+        )
+    finally:
+        await conn.close()
+    assert stored == distinct, "a click stored twice"
+    return int(stored)
 
 
 async def test_spooled_clicks_are_replayed_in_the_order_they_were_made(stack: Stack) -> None:

@@ -1,0 +1,51 @@
+"""Which gRPC status a failure becomes: the database being away is a retry, a bug is not."""
+
+from __future__ import annotations
+
+import asyncpg
+import grpc
+import pytest
+
+from control.api.interceptors import status_for
+from control.domain.errors import InvalidArgument
+
+
+def postgres_error(cls: type[asyncpg.PostgresError], message: str) -> asyncpg.PostgresError:
+    return cls.new({"M": message, "C": cls.sqlstate})  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+        postgres_error(
+            asyncpg.exceptions.CannotConnectNowError, "the database system is starting up"
+        ),
+        postgres_error(asyncpg.exceptions.AdminShutdownError, "terminating connection"),
+        postgres_error(asyncpg.exceptions.TooManyConnectionsError, "too many clients already"),
+        postgres_error(
+            asyncpg.ObjectNotInPrerequisiteStateError,
+            'database "shop" is not currently accepting connections',
+        ),
+    ],
+)
+def test_the_database_away_is_unavailable(error: BaseException) -> None:
+    assert status_for(error) is grpc.StatusCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        postgres_error(asyncpg.ObjectNotInPrerequisiteStateError, "cannot refresh concurrently"),
+        postgres_error(asyncpg.exceptions.UndefinedColumnError, 'column "x" does not exist'),
+        postgres_error(asyncpg.exceptions.QueryCanceledError, "canceling statement"),
+        KeyError("a bug"),
+    ],
+)
+def test_anything_else_unexpected_is_internal(error: BaseException) -> None:
+    assert status_for(error) is grpc.StatusCode.INTERNAL
+
+
+def test_domain_errors_keep_their_status() -> None:
+    assert status_for(InvalidArgument("name: required")) is grpc.StatusCode.INVALID_ARGUMENT
