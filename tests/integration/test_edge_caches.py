@@ -32,21 +32,29 @@ async def eventually(check, timeout: float = 5.0) -> None:  # type: ignore[no-un
         await asyncio.sleep(0.05)
 
 
+async def move_link(stack: Stack, account_id: int, template_id: int, destination: str) -> int:
+    """Points the template's link somewhere else; returns the template's new version."""
+    changed = templates_pb2.TemplateLink()
+    changed.CopyFrom(LINK)
+    changed.destination_url = destination
+    updated = await stack.templates.UpdateTemplateLink(
+        templates_pb2.UpdateTemplateLinkRequest(
+            account_id=account_id, template_id=template_id, link=changed
+        )
+    )
+    return int(updated.version)
+
+
 async def test_a_template_change_reaches_a_running_edge(stack: Stack) -> None:
     account = await stack.account()
     template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
     url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
     assert (await stack.click(url)).headers["location"] == "https://shop.example/old"
 
-    changed = templates_pb2.TemplateLink()
-    changed.CopyFrom(LINK)
-    changed.destination_url = "https://shop.example/new"
-    updated = await stack.templates.UpdateTemplateLink(
-        templates_pb2.UpdateTemplateLinkRequest(
-            account_id=account.account_id, template_id=template.template_id, link=changed
-        )
+    version = await move_link(
+        stack, account.account_id, template.template_id, "https://shop.example/new"
     )
-    assert updated.version == 2
+    assert version == 2
 
     async def follows() -> bool:
         return (await stack.click(url)).headers["location"] == "https://shop.example/new"
@@ -169,13 +177,8 @@ async def test_invalidations_survive_a_lost_listen_connection(stack: Stack) -> N
 
     await eventually(listening_again)
     await asyncio.sleep(0.5)  # the edge reconnects its watch (backoff) and catches up
-    changed = templates_pb2.TemplateLink()
-    changed.CopyFrom(LINK)
-    changed.destination_url = "https://shop.example/after-failover"
-    await stack.templates.UpdateTemplateLink(
-        templates_pb2.UpdateTemplateLinkRequest(
-            account_id=account.account_id, template_id=template.template_id, link=changed
-        )
+    await move_link(
+        stack, account.account_id, template.template_id, "https://shop.example/after-failover"
     )
 
     async def follows() -> bool:
@@ -253,14 +256,7 @@ async def test_a_link_changed_since_redis_cached_it_is_resolved_afresh(
     url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
     first = await stack.start_edge(redis_url=shared_redis)
     assert (await stack.click(url, edge_url=first.url)).headers["location"].endswith("/old")
-    changed = templates_pb2.TemplateLink()
-    changed.CopyFrom(LINK)
-    changed.destination_url = "https://shop.example/new"
-    await stack.templates.UpdateTemplateLink(
-        templates_pb2.UpdateTemplateLinkRequest(
-            account_id=account.account_id, template_id=template.template_id, link=changed
-        )
-    )
+    await move_link(stack, account.account_id, template.template_id, "https://shop.example/new")
     # A new edge: nothing in memory, the old version still in Redis. It knows the
     # template's version from the control plane's snapshot, so the shared entry
     # is stale and the control plane is asked again.
