@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,7 +15,14 @@ import pytest
 
 from control.db.embedded import EmbeddedPostgres
 from control.db.migrate import apply_migrations
-from tests.support import TEMPLATE_DB, Stack, dsn_with_database, fresh_database, running_stack
+from tests.support import (
+    SPOOL_ROOT,
+    TEMPLATE_DB,
+    Stack,
+    dsn_with_database,
+    fresh_database,
+    running_stack,
+)
 
 
 async def _build_template(admin_dsn: str) -> None:
@@ -29,6 +37,12 @@ async def _build_template(admin_dsn: str) -> None:
         await apply_migrations(conn)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_spools() -> Iterator[None]:
+    yield
+    shutil.rmtree(SPOOL_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

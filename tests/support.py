@@ -150,6 +150,11 @@ def key_per_call(keys: Keyring) -> list[Any]:
     ]
 
 
+# Every test edge's spool, under one directory the session removes at its end
+# (conftest): a spool per edge, never shared unless a test passes its own.
+SPOOL_ROOT = Path(tempfile.mkdtemp(prefix="smarturls-test-spools-"))
+
+
 def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
     values: dict[str, object] = dict(
         control_address=control_address,
@@ -167,7 +172,7 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
         max_batch=1000,
         resolve_timeout=2.0,
         drain_timeout=5.0,
-        spool_dir=Path(tempfile.mkdtemp(prefix="edge-spool-")),
+        spool_dir=Path(tempfile.mkdtemp(prefix="edge-spool-", dir=SPOOL_ROOT)),
         durable_clicks=False,
         trusted_proxies="127.0.0.1",
     )
