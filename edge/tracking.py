@@ -162,8 +162,12 @@ class ClickBuffer:
 
     def start(self) -> None:
         segments = self._spool.segments()
-        if segments:  # left by an earlier run
-            self._spool_oldest_us = _first_click_us(self._spool.read(Cursor(segments[0])))
+        records = self._spool.read(Cursor(segments[0])) if segments else []
+        if records:  # left by an earlier run
+            try:
+                self._spool_oldest_us = _first_click_us(edge_pb2.ClickBatch.FromString(records[0]))
+            except DecodeError:
+                pass  # replay sets it aside; the age starts with the next record
         self._tasks.append(asyncio.create_task(self._send_forever()))
         if self._durable:
             self._tasks.append(asyncio.create_task(self._commit_groups()))
@@ -325,7 +329,7 @@ class ClickBuffer:
                     self._spool.set_aside(segment)
                     break
                 # The spool is in order: this batch holds its oldest unacknowledged click.
-                self._spool_oldest_us = _first_click_us([record], batch) or self._spool_oldest_us
+                self._spool_oldest_us = _first_click_us(batch) or self._spool_oldest_us
                 await self._send(call, batch)
             self._cursor.offset = peek.offset
             if records:
@@ -421,15 +425,8 @@ class ClickBuffer:
             pass
 
 
-def _first_click_us(records: list[bytes], batch: edge_pb2.ClickBatch | None = None) -> int | None:
-    """When the first click of the first of these spool records was made, if any."""
-    if not records:
-        return None
-    if batch is None:
-        try:
-            batch = edge_pb2.ClickBatch.FromString(records[0])
-        except DecodeError:
-            return None
+def _first_click_us(batch: edge_pb2.ClickBatch) -> int | None:
+    """When the batch's first click was made, if it holds any."""
     if batch.columns.clicked_at_us:
         return int(batch.columns.clicked_at_us[0])
     if batch.clicks:  # the row form: the edge never spools it, but a batch may hold it

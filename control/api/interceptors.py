@@ -55,7 +55,7 @@ _DATABASE_AWAY = (
 )
 
 
-def database_away(error: BaseException) -> bool:
+def _database_away(error: BaseException) -> bool:
     if isinstance(error, _DATABASE_AWAY):
         return True
     # A database closed to connections (ALLOW_CONNECTIONS false, as in
@@ -69,7 +69,7 @@ def status_for(error: BaseException) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
-    if database_away(error):
+    if _database_away(error):
         return grpc.StatusCode.UNAVAILABLE
     return grpc.StatusCode.INTERNAL
 
