@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from control.domain.partitions import ClickPartitions
-from control.domain.rollups import rebuild, reconcile
+from control.domain.rollup_repair import rebuild, reconcile
 from control.server import database
 from control.settings import ControlSettings
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from prometheus_client import start_http_server
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import disable_created_metrics, start_http_server
 
 from control.api.accounts import AccountServicer
 from control.api.auth import ApiKeyAuth
@@ -21,7 +22,7 @@ from control.api.conversions import ConversionServicer
 from control.api.dashboard import DashboardServicer
 from control.api.deps import Deps
 from control.api.edge import EdgeServicer
-from control.api.interceptors import ErrorFunnel
+from control.api.errors import ErrorFunnel
 from control.api.minting import MintingServicer
 from control.api.templates import TemplateServicer
 from control.db.embedded import EmbeddedPostgres
@@ -29,7 +30,7 @@ from control.db.listener import InvalidationHub
 from control.db.migrate import apply_migrations
 from control.db.pool import create_pool
 from control.domain.partitions import ClickPartitions
-from control.domain.rollups import rebuild_pending
+from control.domain.rollup_repair import rebuild_pending
 from control.local_admin import ensure_local_admin_key
 from control.settings import ControlSettings
 from smarturls.v1 import (
@@ -42,6 +43,10 @@ from smarturls.v1 import (
 )
 
 log = logging.getLogger(__name__)
+
+# No `<name>_created` series beside every counter and histogram: it doubles the
+# series for a timestamp nothing reads (prometheus_client reads this at scrape time).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 SERVICES = (
     "smarturls.v1.AccountService",
@@ -78,6 +83,9 @@ async def start_grpc(
         interceptors=[ErrorFunnel(), ApiKeyAuth(deps.db)],
         # Accept the edges' keepalive pings (the default would answer them with GOAWAY).
         options=[
+            # A port already taken fails here instead of being shared with the
+            # other process (grpc's default), which would answer half the calls.
+            ("grpc.so_reuseport", 0),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
             ("grpc.http2.max_ping_strikes", 0),
@@ -91,12 +99,26 @@ async def start_grpc(
     dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(DashboardServicer(deps), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    if credentials is None:
-        port = server.add_insecure_port(listen)
-    else:
-        port = server.add_secure_port(listen, credentials)
+    # grpcurl, Postman and the like discover the API from the server itself.
+    reflection.enable_server_reflection(
+        (
+            *SERVICES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    try:
+        if credentials is None:
+            port = server.add_insecure_port(listen)
+        else:
+            port = server.add_secure_port(listen, credentials)
+    except RuntimeError as error:  # grpc raises it for an address it cannot bind
+        raise SystemExit(
+            f"cannot listen on {listen} (in use by another process?): {error}"
+        ) from None
     if port == 0:
-        raise SystemExit(f"cannot listen on {listen}")
+        raise SystemExit(f"cannot listen on {listen} (in use by another process?)")
     await server.start()
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -7,7 +7,7 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +20,10 @@ import httpx
 import uvicorn
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from control.api import permissions
 from control.api.deps import Deps
 from control.db.listener import InvalidationHub
 from control.db.pool import create_pool
-from control.domain import permissions
 from control.domain.api_keys import GLOBAL_ROLES, Role, create_api_key
 from control.server import RunningControl, start_grpc, stop_grpc
 from edge.app import create_app
@@ -370,3 +370,11 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
         await hub.stop()
         await stop_grpc(stack.control, 1)
         await db.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Waits until `check()` holds, failing the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)

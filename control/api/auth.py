@@ -1,5 +1,5 @@
 """Every call presents an API key (metadata `authorization: Bearer su_...`) and
-stays inside its role and account (control/domain/permissions.py).
+stays inside its role and account (control/api/permissions.py).
 
 Installed after the ErrorFunnel, so its checks run inside the funnel's
 wrapper: refusals are domain errors the funnel maps to UNAUTHENTICATED or
@@ -10,13 +10,15 @@ call; a stream that is already open keeps the key it started with.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 import grpc
 
-from control.domain import permissions
+from control.api import permissions
+from control.api.handlers import Behavior, wrap_handler
 from control.domain.api_keys import ApiKey, verify_api_key
 from control.domain.errors import Unauthenticated
 from smarturls.v1 import minting_pb2
@@ -54,24 +56,10 @@ class ApiKeyAuth(grpc.aio.ServerInterceptor):
             key = await verify_api_key(self._db, presented_key(metadata))
             return key, permissions.authorize(key, method)
 
-        serializers = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary(caller, handler.unary_unary), **serializers
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _unary_stream(caller, handler.unary_stream), **serializers
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _stream_unary(caller, handler.stream_unary), **serializers
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _stream_stream(caller, handler.stream_stream), **serializers
+        return wrap_handler(
+            handler,
+            unary=functools.partial(_unary, caller),
+            streaming=functools.partial(_streaming, caller),
         )
 
 
@@ -100,43 +88,25 @@ async def _checked(
         yield request
 
 
-def _unary(caller: Caller, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+async def _allowed(caller: Caller, request: Any, request_streaming: bool) -> Any:
+    """The request (or request stream) once the caller may make it."""
+    key, rule = await caller()
+    if request_streaming:
+        return _checked(key, rule, request)
+    _check_accounts(key, rule, request)
+    return request
+
+
+def _unary(caller: Caller, behavior: Behavior, request_streaming: bool) -> Behavior:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        key, rule = await caller()
-        _check_accounts(key, rule, request)
-        return await behavior(request, context)
+        return await behavior(await _allowed(caller, request, request_streaming), context)
 
     return call
 
 
-def _unary_stream(
-    caller: Caller, behavior: Callable[..., AsyncIterator[Any]]
-) -> Callable[..., Any]:
+def _streaming(caller: Caller, behavior: Behavior, request_streaming: bool) -> Behavior:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        key, rule = await caller()
-        _check_accounts(key, rule, request)
-        async for response in behavior(request, context):
-            yield response
-
-    return call
-
-
-def _stream_unary(caller: Caller, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-    async def call(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
-        key, rule = await caller()
-        return await behavior(_checked(key, rule, requests), context)
-
-    return call
-
-
-def _stream_stream(
-    caller: Caller, behavior: Callable[..., AsyncIterator[Any]]
-) -> Callable[..., Any]:
-    async def call(
-        requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[Any]:
-        key, rule = await caller()
-        async for response in behavior(_checked(key, rule, requests), context):
+        async for response in behavior(await _allowed(caller, request, request_streaming), context):
             yield response
 
     return call

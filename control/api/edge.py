@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import grpc
-from aiostream import stream
+from aiostream import Stream, stream
 from prometheus_client import Counter
 
 from control.api import convert
@@ -40,8 +40,12 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
         request_iterator: AsyncIterator[edge_pb2.ClickBatch],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[edge_pb2.ClickBatchAck]:
-        acks = stream.map(
-            request_iterator, self._ingest, ordered=True, task_limit=INGEST_CONCURRENCY
+        # aiostream types map's function as also taking one argument per extra source.
+        acks: Stream[edge_pb2.ClickBatchAck] = stream.map(
+            request_iterator,
+            self._ingest,  # type: ignore[arg-type]
+            ordered=True,
+            task_limit=INGEST_CONCURRENCY,
         )
         async with acks.stream() as streamer:
             async for ack in streamer:

@@ -8,7 +8,7 @@ import grpc
 
 from control.api import convert
 from control.api.deps import Deps
-from control.api.interceptors import status_for
+from control.api.errors import status_for
 from control.domain.errors import DomainError, InvalidArgument
 from control.domain.minting import MintResult, mint_messages, revoke_message
 from control.domain.model import MintRequest
@@ -57,9 +57,10 @@ class MintingServicer(minting_pb2_grpc.MintingServiceServicer):
             try:
                 async for request in request_iterator:
                     await queue.put(request)
-            except DomainError:
-                # A request refused as it arrived (another account's, control/api/auth.py):
-                # what came before it is answered, then `await reader` ends the call.
+            except Exception:
+                # A request refused as it arrived (another account's, or one that does
+                # not parse) or a failed read: what came before it is answered, then
+                # `await reader` ends the call with the error (never a writer waiting).
                 await queue.put(_END)
                 raise
             await queue.put(_END)

@@ -1,7 +1,7 @@
 """Every call authenticates and stays inside its role and account.
 
 The table test calls every RPC of every service in the generated code (so a new
-RPC without a rule in control/domain/permissions.py fails here) with a key of
+RPC without a rule in control/api/permissions.py fails here) with a key of
 every role, on the key's own account and on another; then no key, malformed,
 unknown and revoked keys, the minting stream's per-request check, the `keys`
 command, and TLS on the gRPC port.
@@ -27,8 +27,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
 import smarturls.v1
+from control.api.permissions import RULES
 from control.domain.api_keys import GLOBAL_ROLES, ROLES, Role, revoke_api_key
-from control.domain.permissions import RULES
 from control.server import server_credentials, start_grpc, stop_grpc
 from edge.control_channel import control_channel
 from smarturls.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2, minting_pb2, templates_pb2
@@ -151,7 +151,7 @@ def test_every_rpc_has_a_rule_and_every_rule_an_rpc() -> None:
     paths = {rpc.path for rpc in RPCS}
     assert len(paths) >= 18
     missing = paths - set(RULES)
-    assert not missing, f"no rule in control/domain/permissions.py for {sorted(missing)}"
+    assert not missing, f"no rule in control/api/permissions.py for {sorted(missing)}"
     assert set(RULES) - paths <= RPCS_NOT_HERE_YET
     for rpc in RPCS:
         # The account check reads the request's account_id: it must be there.

@@ -18,18 +18,11 @@ from prometheus_client import REGISTRY
 from control.server import stop_grpc
 from signing.tokens import mint_token
 from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
-from tests.support import KEYS, Stack
+from tests.support import KEYS, Stack, eventually
 
 LINK = templates_pb2.TemplateLink(
     name="shop", kind=common_pb2.LINK_KIND_TRACKED, destination_url="https://shop.example/old"
 )
-
-
-async def eventually(check, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def move_link(stack: Stack, account_id: int, template_id: int, destination: str) -> int:

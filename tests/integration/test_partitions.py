@@ -12,7 +12,7 @@ from typing import Any
 from control.domain.click_ingest import IngestResult, ingest_clicks
 from control.domain.dashboard import floor_to
 from control.domain.partitions import AHEAD, WEEK, ClickPartitions, partition_name, week_start
-from control.domain.rollups import reconcile
+from control.domain.rollup_repair import reconcile
 from smarturls.v1 import common_pb2
 from tests.integration.test_attribution_rules import (
     DAY,

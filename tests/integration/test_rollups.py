@@ -19,7 +19,7 @@ import uuid_utils
 
 from control.domain.click_ingest import ingest_clicks
 from control.domain.dashboard import ceil_to, floor_to
-from control.domain.rollups import Difference, rebuild_pending, reconcile
+from control.domain.rollup_repair import Difference, rebuild_pending, reconcile
 from signing.sources import mint_source
 from smarturls.v1 import common_pb2, conversions_pb2, dashboard_pb2, templates_pb2
 from tests.integration.test_attribution_rules import (

@@ -6,7 +6,7 @@ import asyncpg
 import grpc
 import pytest
 
-from control.api.interceptors import status_for
+from control.api.errors import status_for
 from control.domain.errors import InvalidArgument
 
 
@@ -34,6 +34,36 @@ def test_the_database_away_is_unavailable(error: BaseException) -> None:
     assert status_for(error) is grpc.StatusCode.UNAVAILABLE
 
 
+def raised_while_handling(error: Exception, lost: BaseException) -> Exception:
+    try:
+        try:
+            raise lost
+        except BaseException:
+            raise error  # noqa: B904 (the implicit context is the point)
+    except Exception as raised:
+        return raised
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.InterfaceError("cannot perform operation: connection is closed"),
+        raised_while_handling(
+            asyncpg.InterfaceError(
+                "cannot call Transaction.rollback(): the underlying connection is closed"
+            ),
+            ConnectionResetError(104, "Connection reset by peer"),
+        ),
+        raised_while_handling(
+            KeyError("raised by a handler of the loss"),
+            postgres_error(asyncpg.exceptions.AdminShutdownError, "terminating connection"),
+        ),
+    ],
+)
+def test_an_error_raised_over_a_lost_connection_is_unavailable(error: BaseException) -> None:
+    assert status_for(error) is grpc.StatusCode.UNAVAILABLE
+
+
 @pytest.mark.parametrize(
     "error",
     [
@@ -41,6 +71,8 @@ def test_the_database_away_is_unavailable(error: BaseException) -> None:
         postgres_error(asyncpg.exceptions.UndefinedColumnError, 'column "x" does not exist'),
         postgres_error(asyncpg.exceptions.QueryCanceledError, "canceling statement"),
         KeyError("a bug"),
+        asyncpg.InterfaceError("the number of query arguments cannot exceed 32767"),
+        raised_while_handling(KeyError("a bug"), KeyError("another bug")),
     ],
 )
 def test_anything_else_unexpected_is_internal(error: BaseException) -> None:

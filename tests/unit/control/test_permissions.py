@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from control.api.permissions import RULES, authorize, check_account, is_public
 from control.domain.api_keys import GLOBAL_ROLES, ROLES, ApiKey, Role
 from control.domain.errors import PermissionDenied
-from control.domain.permissions import RULES, authorize, check_account, is_public
 
 GET_ACCOUNT = "/smarturls.v1.AccountService/GetAccount"
 

@@ -15,6 +15,7 @@ import pytest
 from edge.spool import Cursor, Spool
 from edge.tracking import ClickBuffer, EdgeClick, SpoolUnavailable
 from smarturls.v1 import edge_pb2_grpc
+from tests.support import eventually
 
 
 def click(n: int) -> EdgeClick:
@@ -39,8 +40,11 @@ async def test_a_failed_spill_keeps_the_clicks_and_the_sender(tmp_path: Path) ->
         assert buffer.depth == 10  # still in memory, in order
         assert not any(t.done() for t in buffer._tasks)  # the sender is alive
         buffer._spool.append = Spool.append.__get__(buffer._spool)  # type: ignore[method-assign]
-        await asyncio.sleep(0.5)
-        assert buffer.depth == 0 and buffer.spooled_bytes > 0  # the disk took them
+
+        async def spooled() -> bool:  # the disk took them, at the sender's next try
+            return buffer.depth == 0 and buffer.spooled_bytes > 0
+
+        await eventually(spooled, timeout=10)
         for task in buffer._tasks:
             task.cancel()
 

@@ -1,17 +1,21 @@
-"""The one error funnel: domain errors become gRPC statuses, and every call is
-counted by method and status for Prometheus."""
+"""The one error funnel: domain errors become gRPC statuses, a request that does
+not parse is INVALID_ARGUMENT, and every call is counted by method and status
+for Prometheus."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import grpc
 from prometheus_client import Counter, Histogram
 
+from control.api.handlers import Behavior, wrap_handler
 from control.domain.errors import (
     AlreadyExists,
     DomainError,
@@ -38,6 +42,11 @@ RPC_SECONDS = Histogram(
     ["method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60),
 )
+UNDECODABLE = Counter(
+    "smarturls_control_undecodable_requests_total",
+    "Request messages that did not parse as the method's request type",
+    ["method"],
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,11 @@ _DATABASE_AWAY = (
 def _database_away(error: BaseException) -> bool:
     if isinstance(error, _DATABASE_AWAY):
         return True
+    # asyncpg's own word for a connection already lost ("connection is closed",
+    # "the underlying connection is closed"), often raised while a transaction
+    # is rolled back after the loss.
+    if isinstance(error, asyncpg.InterfaceError) and str(error).endswith("connection is closed"):
+        return True
     # A database closed to connections (ALLOW_CONNECTIONS false, as in
     # maintenance) has a SQLSTATE (55000) that bugs share: told by its message.
     return isinstance(
@@ -65,13 +79,49 @@ def _database_away(error: BaseException) -> bool:
     ) and "not currently accepting connections" in str(error)
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what it was raised from or while handling."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def status_for(error: BaseException) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
-    if _database_away(error):
+    if any(_database_away(e) for e in _causes(error)):
         return grpc.StatusCode.UNAVAILABLE
     return grpc.StatusCode.INTERNAL
+
+
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """Stands for a request message that did not parse, so the funnel, not grpc's
+    own handler (UNKNOWN, with a traceback per call), answers it."""
+
+    why: str
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def tolerant(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as error:  # protobuf's DecodeError, or whatever a parser raises
+            return Undecodable(str(error))
+
+    return tolerant
+
+
+def _refuse(method: str, request: Undecodable) -> InvalidArgument:
+    UNDECODABLE.labels(method).inc()
+    return InvalidArgument.field("request", f"not a valid request message ({request.why})")
 
 
 class ErrorFunnel(grpc.aio.ServerInterceptor):
@@ -84,27 +134,29 @@ class ErrorFunnel(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = details.method.rsplit("/", 1)[-1]
-        serializers = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary(method, handler.unary_unary), **serializers
-            )
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                _streaming(method, handler.stream_stream), **serializers
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _streaming(method, handler.unary_stream), **serializers
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _unary(method, handler.stream_unary), **serializers
-            )
-        return handler
+        return wrap_handler(
+            handler,
+            unary=functools.partial(_unary, method),
+            streaming=functools.partial(_streaming, method),
+            request_deserializer=_tolerant(handler.request_deserializer),
+        )
+
+
+def _decoded(method: str, request: Any, streaming: bool) -> Any:
+    """The request, or the request stream, with anything undecodable refused
+    (in a stream: when the caller's handler reaches it, after what came before)."""
+    if not streaming:
+        if isinstance(request, Undecodable):
+            raise _refuse(method, request)
+        return request
+
+    async def checked() -> AsyncIterator[Any]:
+        async for message in request:
+            if isinstance(message, Undecodable):
+                raise _refuse(method, message)
+            yield message
+
+    return checked()
 
 
 async def _abort(method: str, error: Exception, context: grpc.aio.ServicerContext) -> None:
@@ -119,11 +171,11 @@ async def _abort(method: str, error: Exception, context: grpc.aio.ServicerContex
     await context.abort(code, str(error))
 
 
-def _unary(method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+def _unary(method: str, behavior: Behavior, request_streaming: bool) -> Behavior:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
         try:
-            response = await behavior(request, context)
+            response = await behavior(_decoded(method, request, request_streaming), context)
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
@@ -136,11 +188,11 @@ def _unary(method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[...
     return call
 
 
-def _streaming(method: str, behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
+def _streaming(method: str, behavior: Behavior, request_streaming: bool) -> Behavior:
     async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         started = time.perf_counter()
         try:
-            async for response in behavior(request, context):
+            async for response in behavior(_decoded(method, request, request_streaming), context):
                 yield response
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError):

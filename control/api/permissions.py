@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from control.domain.api_keys import GLOBAL_ROLES, ApiKey, Role
 from control.domain.errors import PermissionDenied
 
-# Kubernetes and compose probe health without a key.
-PUBLIC_PREFIXES = ("/grpc.health.v1.Health/",)
+# Kubernetes and compose probe health without a key; server reflection
+# describes the public contract (proto/) to tools such as grpcurl.
+PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 
 
 @dataclass(frozen=True, slots=True)
