@@ -77,11 +77,11 @@ def pinned(cpu: int, *, yielding: bool = False) -> list[str]:
 def realtime() -> list[str]:
     """The prefix that runs the load generator at SCHED_FIFO, where allowed.
 
-    Nice 19 on the control plane and PostgreSQL did not keep them from delaying
-    wrk on the core they share with it: beside the storing, the floor was only
-    77-85% busy, waiting for requests wrk was late to send, and the edge 86-91%.
-    At SCHED_FIFO wrk preempts them whenever it has work (the kernel still
-    leaves them 5% of every second), so the servers are measured, not wrk.
+    wrk shares a core with the control plane and PostgreSQL storing the clicks,
+    and nice 19 on them does not stop them from delaying it: the servers would
+    wait for requests wrk is late to send. At SCHED_FIFO wrk preempts them
+    whenever it has work (the kernel still leaves them 5% of every second), so
+    the servers are measured, not wrk.
     """
     chrt = shutil.which("chrt")
     if chrt and subprocess.run([chrt, "-f", "1", "true"], check=False).returncode == 0:
@@ -430,7 +430,7 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
     # Spread over every seeded link, a few clicks each: a thousand links clicked
     # hundreds of times a second each would measure the burst rule's worst case
     # and batches that all wait on the same messages. (A wider spread, where most
-    # clicks are their message's first, is slower: see the README.)
+    # clicks are their message's first, is slower: see docs/benchmarks.md.)
     ids = [verify_token(keys, t) or 0 for t in tokens]
     order = random.Random(7)
     before = await settled_clicks(dsn)

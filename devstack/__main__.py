@@ -11,15 +11,19 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Annotated
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pydantic import AfterValidator
 
+from common.settings import EnvSettings, env
 from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
 from devstack.keys import admin_key, demo_keys
 from edge.control_channel import control_channel
@@ -32,10 +36,23 @@ from smarturls.v1 import (
     dashboard_pb2_grpc,
 )
 
-STATE_DIR = Path(os.environ.get("SMARTURLS_DATA_DIR", ".smarturls")).resolve()
-CONTROL = "127.0.0.1:" + os.environ.get("SMARTURLS_CONTROL_PORT", "50051")
-EDGE_PORT = os.environ.get("SMARTURLS_EDGE_PORT", "8080")
-METRICS_PORT = os.environ.get("SMARTURLS_CONTROL_METRICS_PORT", "9464")
+
+class RunSettings(EnvSettings):
+    # Local state: the database folder, the signing key, API keys, demo ids.
+    data_dir: Annotated[Path, AfterValidator(Path.resolve)] = env(
+        "SMARTURLS_DATA_DIR", Path(".smarturls"), validate_default=True
+    )
+    # Loopback ports of the control plane's gRPC, the edge, the control plane's metrics.
+    control_port: int = env("SMARTURLS_CONTROL_PORT", 50051, ge=1, le=65535)
+    edge_port: int = env("SMARTURLS_EDGE_PORT", 8080, ge=1, le=65535)
+    metrics_port: int = env("SMARTURLS_CONTROL_METRICS_PORT", 9464, ge=1, le=65535)
+
+
+SETTINGS = RunSettings.from_env()
+STATE_DIR = SETTINGS.data_dir
+CONTROL = f"127.0.0.1:{SETTINGS.control_port}"
+EDGE_PORT = str(SETTINGS.edge_port)
+METRICS_PORT = str(SETTINGS.metrics_port)
 
 
 def signing_keys() -> str:
@@ -49,8 +66,8 @@ def signing_keys() -> str:
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
+    environ = dict(os.environ)
+    environ.update(
         SMARTURLS_SIGNING_KEYS=signing_keys(),
         SMARTURLS_DATA_DIR=str(STATE_DIR),
         SMARTURLS_GRPC_LISTEN=CONTROL,
@@ -58,13 +75,41 @@ def child_env() -> dict[str, str]:
         SMARTURLS_EDGE_PORT=EDGE_PORT,
         SMARTURLS_CONTROL_METRICS_PORT=METRICS_PORT,
     )
-    return env
+    return environ
 
 
-async def wait_for_control(deadline: float) -> None:
+def check_ports_free() -> None:
+    """Another process on one of the ports would answer in place of ours (and a
+    health check would believe it), so run refuses to start instead."""
+    for variable, port in (
+        ("SMARTURLS_CONTROL_PORT", SETTINGS.control_port),
+        ("SMARTURLS_EDGE_PORT", SETTINGS.edge_port),
+        ("SMARTURLS_CONTROL_METRICS_PORT", SETTINGS.metrics_port),
+    ):
+        with socket.socket() as probe:
+            # Like the servers: a port left in TIME_WAIT by an earlier run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(
+                    f"port {port} ({variable}) is in use by another process:"
+                    f" stop it, or set {variable} to a free port"
+                ) from None
+
+
+def check_alive(process: subprocess.Popen[bytes], name: str) -> None:
+    if process.poll() is not None:
+        raise SystemExit(
+            f"the {name} exited (code {process.returncode}) before serving; see its log above"
+        )
+
+
+async def wait_for_control(process: subprocess.Popen[bytes], deadline: float) -> None:
     async with grpc.aio.insecure_channel(CONTROL) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         while True:
+            check_alive(process, "control plane")
             try:
                 reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -76,8 +121,9 @@ async def wait_for_control(deadline: float) -> None:
             await asyncio.sleep(0.2)
 
 
-def wait_for_edge(deadline: float) -> None:
+def wait_for_edge(process: subprocess.Popen[bytes], deadline: float) -> None:
     while True:
+        check_alive(process, "edge")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{EDGE_PORT}/healthz", timeout=1):
                 return
@@ -136,28 +182,30 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def up() -> int:
-    env = child_env()
+    check_ports_free()
+    environ = child_env()
     # Own sessions: Ctrl-C reaches only this launcher, which stops the edge
     # before the control plane so the edge can flush its clicks.
     control = subprocess.Popen(
-        [sys.executable, "-m", "control", "serve"], env=env, start_new_session=True
+        [sys.executable, "-m", "control", "serve"], env=environ, start_new_session=True
     )
     edge = None
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        asyncio.run(wait_for_control(time.monotonic() + 120))
-        admin = admin_key(env, STATE_DIR)
+        asyncio.run(wait_for_control(control, time.monotonic() + 120))
+        admin = admin_key(environ, STATE_DIR)
         state = asyncio.run(create_demo(admin))
         account_id = int(str(state["account_id"]))
-        keys = demo_keys(env, STATE_DIR, account_id)
+        keys = demo_keys(environ, STATE_DIR, account_id)
         minted = asyncio.run(mint_demo(keys["sender"], state))
         edge = subprocess.Popen(
             [sys.executable, "-m", "edge"],
-            env={**env, "SMARTURLS_CONTROL_API_KEY": keys["edge"]},
+            env={**environ, "SMARTURLS_CONTROL_API_KEY": keys["edge"]},
             start_new_session=True,
         )
-        wait_for_edge(time.monotonic() + 30)
+        wait_for_edge(edge, time.monotonic() + 30)
+        check_alive(control, "control plane")
         print_try_this(minted, account_id, admin)
         while control.poll() is None and edge.poll() is None:
             time.sleep(0.5)

@@ -2,8 +2,8 @@
 
 In-process: an insertion-ordered dict bounded by entry count, the oldest tenth
 evicted when it is full, each entry with its own expiry. A hit is one dict lookup and a clock
-read; aiocache's in-memory cache costs ~20 µs a call and cachetools' TTLCache
-~2 µs, against ~0.2 µs here (`python3 tasks.py bench` prints the three).
+read, far below aiocache's in-memory cache or cachetools' TTLCache
+(`python3 tasks.py bench-edge` prints the three).
 Invalidations are lazy: revoked link ids and template versions are kept, and
 a stale entry is dropped when it is next read.
 """
@@ -49,8 +49,8 @@ class LinkCache:
         self._revoked: set[int] = set()
         self._template_versions: dict[int, int] = {}
         self._expiries: dict[float, float] = {}
-        # Set by the first invalidation message (the catch-up snapshot): until
-        # then revocations are unknown, and the shared Redis tier is not trusted.
+        # Set once the first invalidation message (the catch-up snapshot) is
+        # applied: from then on a stale entry, here or in Redis, is recognised.
         self.synced = False
 
     def __len__(self) -> int:

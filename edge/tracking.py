@@ -20,6 +20,7 @@ from typing import NamedTuple
 import grpc
 from google.protobuf.message import DecodeError
 
+from common.backoff import Backoff
 from edge import metrics
 from edge.spool import Cursor, Spool
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
@@ -57,8 +58,7 @@ class EdgeClick(NamedTuple):
 
 def click_batch(clicks: list[EdgeClick]) -> edge_pb2.ClickBatch:
     """The column form: the clicks transposed in C by zip(*), strings dictionary-encoded,
-    instead of a message per click (~0.6 µs a click, against ~1.1 µs with a list
-    comprehension per column)."""
+    instead of a message per click (this runs once per click on the edge)."""
     if not clicks:
         return edge_pb2.ClickBatch()
     strings: dict[str, int] = {}
@@ -196,7 +196,7 @@ class ClickBuffer:
     # -- sending --------------------------------------------------------------
 
     async def _send_forever(self) -> None:
-        backoff = 0.1
+        backoff = Backoff()
         while not (self._closing and not self._pending and not self._spool.segments()):
             try:
                 call = self._stub.IngestClicks()
@@ -205,7 +205,7 @@ class ClickBuffer:
                         await self._replay(call)
                     else:
                         await self._live(call)
-                    backoff = 0.1
+                    backoff.reset()
                 finally:
                     call.cancel()
             except asyncio.CancelledError:
@@ -214,12 +214,12 @@ class ClickBuffer:
                 # Anything, not only RPC errors: a stream the server ended raises
                 # InvalidStateError on write, and the sender must outlive it.
                 metrics.FLUSH_ERRORS.inc()
-                log.warning("click stream failed (%r); retrying in %.1fs", error, backoff)
+                delay = backoff.next_delay()
+                log.warning("click stream failed (%r); retrying in %.1fs", error, delay)
                 await self._spill()  # never raises: on failure the clicks stay in memory
                 if self._closing:
                     return
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                await asyncio.sleep(delay)
 
     async def _send(self, call: grpc.aio.StreamStreamCall, batch: edge_pb2.ClickBatch) -> None:
         if call.done():

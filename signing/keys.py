@@ -40,6 +40,11 @@ class SigningKeys:
             raise ValueError("no signing keys given")
         return cls(secrets_by_id=secrets_by_id, current=next(iter(secrets_by_id)))
 
+    @classmethod
+    def coerce(cls, value: object) -> SigningKeys:
+        """Keys as given to a settings object: already parsed, or the text form."""
+        return value if isinstance(value, SigningKeys) else cls.parse(str(value))
+
     def mac(self, key_id: str, purpose: bytes, payload: str) -> bytes:
         # The purpose prefix keeps a token's MAC from ever validating as a source's.
         message = purpose + b":" + key_id.encode() + payload.encode()

@@ -7,6 +7,7 @@ import logging
 
 import asyncpg
 
+from common.backoff import Backoff
 from control.domain.invalidations import CHANNEL, Invalidation
 
 log = logging.getLogger(__name__)
@@ -76,16 +77,16 @@ class InvalidationHub:
             self._reconnect = asyncio.get_running_loop().create_task(self._relisten())
 
     async def _relisten(self) -> None:
-        backoff = 0.1
+        backoff = Backoff()
         while not self._stopping:
             try:
                 await self._listen()
                 log.info("listening for invalidations again")
                 return
             except Exception as error:
-                log.warning("LISTEN reconnect failed (%r); retrying in %.1fs", error, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                delay = backoff.next_delay()
+                log.warning("LISTEN reconnect failed (%r); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
 
     def _disconnect_all(self) -> None:
         for queue in list(self._watchers):

@@ -78,8 +78,7 @@ WITH staged AS (
     -- running ingest: as a plain join the plan was a hash of all of smart_urls
     -- per batch, and once, mid-run, a plan that kept one batch busy for over 10
     -- seconds. The link carries its message's send time and channel (migration
-    -- 0006): probing messages and templates too took ~30% of this statement's
-    -- time (125-176 ms against 88-105 ms a batch of 5,000, in the pipeline bench).
+    -- 0006), so messages and templates are not probed per click.
     CROSS JOIN LATERAL (
         SELECT u.account_id, u.message_id, u.template_id, u.kind, u.sent_at, u.channel
         FROM smart_urls u
@@ -129,12 +128,11 @@ FROM (SELECT DISTINCT hashtextextended(account_id || ':' || message_id, 0) AS k
 # a scanner following every link. Earlier hits of the burst, stored by previous
 # batches, are reclassified too; the ones that were human are noted, for the
 # rollups. LATERAL: one index probe per new click into its message's few
-# seconds of clicks; as a plain join the planner hashed the whole week's
-# partition for every batch, a cost that grew with the table (5,000 clicks
-# against 600k stored: 198 ms as a join, 31 ms probed). $1 and $2, the batch's
-# own time range widened by the burst window, let the planner keep only the
-# weekly partitions a probe can reach, instead of pruning all of them again on
-# every probe (5,000 clicks against 250k stored: 54 ms median, 22 ms bounded).
+# seconds of clicks; as a plain join the planner hashes the whole week's
+# partition for every batch, a cost that grows with the table. $1 and $2, the
+# batch's own time range widened by the burst window, let the planner keep only
+# the weekly partitions a probe can reach, instead of pruning all of them again
+# on every probe.
 _BURST = f"""
 WITH pairs AS (
     SELECT n.click_id AS a, n.clicked_at AS a_at, n.hit_class AS a_class,
@@ -247,10 +245,10 @@ SELECT * FROM deltas
 # row locks make safe without the message locks: only the messages whose first
 # click moves are locked (FOR UPDATE re-reads a row another batch changed
 # meanwhile, and re-checks the condition on it), in key order, so batches do not
-# deadlock over them. Run before _LOCK_MESSAGES, this work is no longer part of
-# the section batches sharing a message take turns in (~17 ms of a batch of
-# 5,000, one primary-key probe per message, as in _MOVE: a join hashed the whole
-# messages table for every batch, a cost that grows with every send).
+# deadlock over them. Run before _LOCK_MESSAGES, this work stays out of the
+# section batches sharing a message take turns in (one primary-key probe per
+# message, as in _MOVE: a join would hash the whole messages table for every
+# batch, a cost that grows with every send).
 #
 # A click this batch's burst rule then withdraws is put right by _LOST_FIRST_CLICKS.
 _EARLIER_FIRST_CLICKS = f"""

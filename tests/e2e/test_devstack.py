@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,7 +23,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
+def run_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env.update(
@@ -30,10 +32,15 @@ def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None
         SMARTURLS_EDGE_PORT=str(free_port()),
         SMARTURLS_CONTROL_METRICS_PORT=str(free_port()),
     )
+    env.update(overrides)
+    return env
+
+
+def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
         cwd=ROOT,
-        env=env,
+        env=run_env(tmp_path),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -74,3 +81,39 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
         return fp
+
+
+@pytest.mark.parametrize(
+    "variable", ["SMARTURLS_CONTROL_PORT", "SMARTURLS_EDGE_PORT", "SMARTURLS_CONTROL_METRICS_PORT"]
+)
+def test_run_refuses_a_port_another_process_holds(tmp_path: Path, variable: str) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, "-m", "devstack"],
+            cwd=ROOT,
+            env=run_env(tmp_path, **{variable: str(port)}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert finished.returncode != 0
+    assert f"port {port} ({variable}) is in use" in finished.stderr, finished.stderr
+    # Nothing was started: no database folder was made.
+    assert not (tmp_path / "state" / "pgdata").exists()
+
+
+def test_run_names_a_port_variable_it_cannot_read(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "devstack"],
+        cwd=ROOT,
+        env=run_env(tmp_path, SMARTURLS_EDGE_PORT="80a"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert "SMARTURLS_EDGE_PORT='80a'" in finished.stderr, finished.stderr
+    assert "Traceback" not in finished.stderr

@@ -1,0 +1,1 @@
+"""Small pieces both processes (edge and control plane) use."""
