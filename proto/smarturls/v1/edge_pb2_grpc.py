@@ -58,6 +58,7 @@ class EdgeServiceServicer:
 
     def ResolveToken(self, request, context):
         """Called on a cache miss. NOT_FOUND when the token is forged or its link is gone.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -68,6 +69,8 @@ class EdgeServiceServicer:
         committed. The server stores several batches of a stream at once and
         acknowledges them in the order they came, so a sender may keep a few in
         flight. Clicks are keyed by click_id, so a resent batch is stored once.
+        buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -77,6 +80,7 @@ class EdgeServiceServicer:
         """What the edge must drop from its caches. Starts with what changed in the
         last `lookback_seconds` (so an edge that reconnects misses nothing), then
         streams changes as they happen.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
