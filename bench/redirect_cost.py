@@ -6,19 +6,23 @@ directly, with the scopes uvicorn would pass (a warm cache of 10,000 referral
 links, an iPhone user agent, clicks captured and classified; acknowledgements
 are played by emptying the buffer every batch), beside the floor app called the
 same way, and prints microseconds a request for both and the difference: the
-edge's own work, without uvicorn's and without sending clicks.
+edge's own work, without uvicorn's and without sending clicks. Then what
+classifying a hit costs: an agent seen before (the hot path: a cache lookup)
+and one never seen (the labelled corpus's agents, each made unique).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.floor import app as floor_app
+from classifier import classify, classify_agent
 from edge.app import EdgeRuntime
 from edge.cache import LinkCache
 from edge.links import LinkFactory
@@ -31,6 +35,7 @@ from signing.tokens import mint_token
 from smarturls.v1 import edge_pb2
 
 LINKS = 10_000
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "user_agents.csv"
 DOMAIN = "share.acme.example"
 AGENT = b"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"
 
@@ -105,10 +110,29 @@ async def main(count: int, rounds: int) -> None:
             floors.append(await _per_request(floor_app, scopes, count, lambda: None))
             edges.append(await _per_request(edge, scopes, count, acknowledged))
     floor, mine = min(floors), min(edges)
+    cached, new = _classifier_costs(count)
     print(f"in process, best of {rounds} rounds of {count:,} requests:")
     print(f"  floor app           {floor:6.2f} µs a request")
     print(f"  edge redirect path  {mine:6.2f} µs a request")
     print(f"  the edge's own work {mine - floor:6.2f} µs a request")
+    print("classifying a hit:")
+    print(f"  an agent seen before      {cached:8.2f} µs")
+    print(f"  an agent never seen       {new:8.2f} µs (then cached per distinct agent)")
+
+
+def _classifier_costs(count: int) -> tuple[float, float]:
+    with CORPUS.open(newline="", encoding="utf-8") as file:
+        agents = [row["user_agent"] for row in csv.DictReader(file)]
+    classify_agent.cache_clear()
+    unseen = [f"{agent} r{i}" for i, agent in enumerate(agents)]
+    started = time.perf_counter()
+    for agent in unseen:
+        classify("GET", agent, None)
+    new = (time.perf_counter() - started) / len(unseen) * 1e6
+    started = time.perf_counter()
+    for i in range(count):
+        classify("GET", unseen[i % len(unseen)], None)
+    return (time.perf_counter() - started) / count * 1e6, new
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""python -m control serve | migrate | reconcile [--help] | keys (create | revoke | list) ..."""
+"""python -m control serve | migrate | reconcile | reclassify [--help]
+                 | keys (create | revoke | list) ..."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from control import reconcile
+from control import reclassify, reconcile
 from control.db.migrate import apply_migrations
 from control.key_commands import keys_command
 from control.server import database, serve
@@ -38,6 +39,8 @@ def main(argv: list[str]) -> int:
         asyncio.run(migrate(settings))
     elif command == "reconcile":
         return asyncio.run(reconcile.run(settings, argv[1:]))
+    elif command == "reclassify":
+        return asyncio.run(reclassify.run(settings, argv[1:]))
     else:
         print(__doc__)
         return 2

@@ -133,6 +133,13 @@ def wait_for_edge(process: subprocess.Popen[bytes], deadline: float) -> None:
             time.sleep(0.2)
 
 
+# Safari on an iPhone: what a person tapping the link in a mail app sends.
+PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
 def print_try_this(minted: list, account_id: int, admin: str) -> None:  # type: ignore[type-arg]
     edge = f"http://127.0.0.1:{EDGE_PORT}"
     print("\n=== smarturls is running ===")
@@ -152,14 +159,22 @@ def print_try_this(minted: list, account_id: int, admin: str) -> None:  # type: 
             print(f"  {link.name:10} {link.url}")
     share_token = minted[0].links[0].url.rsplit("/", 1)[1]
     referral_token = minted[2].links[0].url.rsplit("/", 1)[1]
-    print("\nTry it:")
+    print("\nTry it, in a shell:")
+    print("  # curl's own agent is a program's, and only people's clicks count: send a phone's")
+    print(f"  PHONE='{PHONE}'")
     print("  # an advocate taps Share on WhatsApp: a 302 to wa.me with their referral link")
-    print(f"  curl -si -H 'Host: {SHARE_DOMAIN}' {edge}/{share_token} | grep -i '^location'")
+    print(
+        f"  curl -si -A \"$PHONE\" -H 'Host: {SHARE_DOMAIN}' {edge}/{share_token}"
+        " | grep -i '^location'"
+    )
     print("  # a friend clicks a referral link: a 302 to the shop with mbsy and mbsy_source")
-    print(f"  curl -si -H 'Host: {SHARE_DOMAIN}' {edge}/{referral_token} | grep -i '^location'")
+    print(
+        f"  curl -si -A \"$PHONE\" -H 'Host: {SHARE_DOMAIN}' {edge}/{referral_token}"
+        " | grep -i '^location'"
+    )
     print("  # the shop reports an order with that mbsy_source (42.00 USD)")
     print("  .venv/bin/python -m devstack order <mbsy_source from the Location> 4200")
-    print("  # the dashboard: every template with its goal's conversions")
+    print("  # the dashboard: each template's conversions, and the hits that were not people")
     print("  .venv/bin/python -m devstack dashboard")
     print("  # a forged token, or the right token on another host: 404")
     print(f"  curl -si -H 'Host: evil.example' {edge}/{referral_token} | head -1")
@@ -240,17 +255,21 @@ async def dashboard() -> None:
         reply = await dashboard_pb2_grpc.DashboardServiceStub(channel).ListTemplatePerformance(
             dashboard_pb2.ListTemplatePerformanceRequest(account_id=state_account)
         )
+    # Human clicks first, then what was left out of them: a mail provider's raw
+    # click count includes scanners, previewers and bots.
     print(
         f"{'template':28} {'goal':20} {'sent':>5} {'clicks':>6} {'uniq':>5} {'friend':>6} "
-        f"{'conv':>5} {'rate':>6}  revenue"
+        f"{'conv':>5} {'rate':>6} {'scanner':>7} {'preview':>7} {'bot':>5}  revenue"
     )
     for t in reply.templates:
         revenue = ", ".join(f"{r.amount_minor / 100:.2f} {r.currency}" for r in t.revenue)
         goal = common_pb2.Goal.Name(t.goal).removeprefix("GOAL_")
+        other = t.non_human_hits
         print(
             f"{t.name[:28]:28} {goal:20} {t.messages_sent:5} "
             f"{t.clicks:6} {t.unique_clickers:5} {t.friend_clicks:6} {t.conversions:5} "
-            f"{t.conversion_rate:6.1%}  {revenue}"
+            f"{t.conversion_rate:6.1%} {other['scanner']:7} {other['preview']:7} {other['bot']:5}"
+            f"  {revenue}"
         )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from smarturls.v1 import (
     accounts_pb2,
@@ -125,6 +127,10 @@ async def mint_demo_messages(
     minting = minting_pb2_grpc.MintingServiceStub(channel)
     template_ids = state["template_ids"]
     assert isinstance(template_ids, list)
+    # Sent a minute ago: a click within seconds of sending is a mail scanner's
+    # (control/domain/hit_rules.py), and the quick start is tried right away.
+    sent_at = Timestamp()
+    sent_at.FromDatetime(datetime.now(UTC) - timedelta(minutes=1))
     return [
         await minting.MintSmartUrls(
             minting_pb2.MintSmartUrlsRequest(
@@ -132,6 +138,7 @@ async def mint_demo_messages(
                 template_id=template_id,
                 message_id=f"demo-message-{template_id}",
                 advocate_shortcode=SHORTCODE,
+                sent_at=sent_at,
             )
         )
         for template_id in template_ids

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from classifier import PREVIEW, classify, client_facts
 from edge import metrics, pages
-from edge.classify import PREVIEW, classify, client_facts
 from edge.links import CachedLink
 from edge.resolver import ControlUnavailable
 from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick, SpoolUnavailable

@@ -1,6 +1,6 @@
 """The classification rules only the control plane can apply (it knows the message).
 
-The edge classifies by user agent, method and address (edge/classify.py); these
+The edge classifies by user agent, method and address (classifier/); these
 two rules catch scanners that look like browsers.
 """
 

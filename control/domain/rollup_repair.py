@@ -99,7 +99,7 @@ async def reconcile(
     reading and the writing; ingest and conversions wait for it."""
     async with conn.transaction(isolation="repeatable_read"):
         if fix:
-            await conn.execute(_LOCK_ROLLUPS)
+            await conn.execute(LOCK_ROLLUPS)
         expected: dict[tuple[Hour, str], int] = {}
         traffic = await conn.fetch(_RAW_TRAFFIC, list(account_ids), horizon or _FOREVER)
         outcomes = await conn.fetch(_RAW_OUTCOMES, list(account_ids))
@@ -204,7 +204,7 @@ async def _rebuild_daily(conn: asyncpg.Connection, account_ids: Sequence[int]) -
 _FOREVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Writers (row-exclusive) wait; readers (the dashboards) do not.
-_LOCK_ROLLUPS = (
+LOCK_ROLLUPS = (
     "LOCK TABLE template_hourly, template_daily, template_hourly_revenue,"
     " template_daily_revenue IN SHARE ROW EXCLUSIVE MODE"
 )
@@ -246,7 +246,7 @@ async def rebuild(conn: asyncpg.Connection, account_ids: Sequence[int]) -> None:
     Hours whose raw clicks retention dropped lose their click figures."""
     ids = list(account_ids)
     async with conn.transaction():
-        await conn.execute(_LOCK_ROLLUPS)
+        await conn.execute(LOCK_ROLLUPS)
         await conn.execute("DELETE FROM template_hourly WHERE account_id = ANY($1::bigint[])", ids)
         await conn.execute(
             "DELETE FROM template_hourly_revenue WHERE account_id = ANY($1::bigint[])", ids

@@ -36,11 +36,59 @@ def run_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def shell(command: str, env: dict[str, str]) -> str:
+    """A command as a person pastes it into bash, in the project's folder."""
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def dashboard_row(env: dict[str, str], template: str) -> dict[str, str]:
+    lines = shell(".venv/bin/python -m devstack dashboard", env).splitlines()
+    header = lines[0].split()
+    row = next(line for line in lines if line.startswith(template))
+    # The name has spaces: read the columns from the right, as many as the header has.
+    values = row[len(template) :].split()
+    return dict(zip(header[1:], values, strict=False))
+
+
+def click_from(printed: str, phone: bool, env: dict[str, str]) -> str:
+    """Runs the printed referral click, with the printed phone agent or as plain
+    curl; the mbsy_source in its Location."""
+    [phone_line] = re.findall(r"^  (PHONE='[^']+')$", printed, re.MULTILINE)
+    referral = re.findall(r"^  (curl -si -A \"\$PHONE\" .+)$", printed, re.MULTILINE)[1]
+    if not phone:
+        referral = referral.replace('-A "$PHONE" ', "")
+    location = shell(f"{phone_line}\n{referral}", env)
+    source = re.search(r"mbsy_source=([^&\s]+)", location)
+    assert source is not None, location
+    return source.group(1)
+
+
+def order(printed: str, source: str, env: dict[str, str]) -> str:
+    """The printed order command with this mbsy_source; its reply."""
+    [(command, amount)] = re.findall(
+        r"^  (\.venv/bin/python -m devstack order) <[^>]+> (\d+)$", printed, re.MULTILINE
+    )
+    return shell(f"{command} {source} {amount}", env)
+
+
+def wait_for_row(env: dict[str, str], template: str, column: str, value: int) -> dict[str, str]:
+    deadline = time.monotonic() + 15
+    while int((row := dashboard_row(env, template))[column]) != value:
+        assert time.monotonic() < deadline, row
+        time.sleep(0.2)
+    return row
+
+
 def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
+    env = run_env(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
         cwd=ROOT,
-        env=run_env(tmp_path),
+        env=env,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -61,13 +109,29 @@ def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None
         saved = tmp_path / "state" / "admin.key"
         assert saved.read_text().strip() == admin.group(1)
         assert saved.stat().st_mode & 0o777 == 0o600
-        curl = re.search(r"curl -si -H 'Host: ([^']+)' (http://\S+)", text)
+        curl = re.search(r"curl -si -A \"\$PHONE\" -H 'Host: ([^']+)' (http://\S+)", text)
         assert curl is not None, text
         request = urllib.request.Request(curl.group(2), headers={"Host": curl.group(1)})
         opener = urllib.request.build_opener(NoRedirect)
         with opener.open(request) as response:
             assert response.status == 302
             assert response.headers["Location"].startswith("https://wa.me/?text=")
+
+        # The printed quick start, word for word: a phone's click, then the order.
+        referral = "Refer a friend (email)"
+        reply = order(text, click_from(text, phone=True, env=env), env)
+        assert "attributed: true" in reply, reply
+        row = wait_for_row(env, referral, "clicks", 1)
+        assert (row["goal"], row["conv"], row["bot"]) == ("ORDERS", "1", "0"), row
+
+        # The same with plain curl: a program's click, stored among the bots'; its
+        # order is recorded but does not count.
+        source = click_from(text, phone=False, env=env)
+        wait_for_row(env, referral, "bot", 1)
+        reply = order(text, source, env)
+        assert "UNATTRIBUTED_REASON_NON_HUMAN_CLICK" in reply, reply
+        row = dashboard_row(env, referral)
+        assert (row["conv"], row["clicks"], row["bot"]) == ("1", "1", "1"), row
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from smarturls.v1 import common_pb2, templates_pb2
 from tests.support import Stack
-from tests.unit.edge.test_classify import BOTS, HUMANS, PREVIEWS, SCANNERS
+from tests.unit.classifier.test_classify import BOTS, HUMANS, PREVIEWS, SCANNERS
 
 SHARE = templates_pb2.TemplateLink(
     name="wa",

@@ -48,7 +48,7 @@ from tests.integration.test_attribution_rules import (
 )
 from tests.integration.test_edge import message_held
 from tests.support import KEYS, Stack
-from tests.unit.edge.test_classify import BOTS, HUMANS, PREVIEWS, SCANNERS
+from tests.unit.classifier.test_classify import BOTS, HUMANS, PREVIEWS, SCANNERS
 
 R = conversions_pb2
 X_SHARE = templates_pb2.TemplateLink(

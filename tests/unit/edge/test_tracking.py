@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from classifier import client_facts
 from control.api.convert import click_rows
-from edge.classify import client_facts
 from edge.tracking import EdgeClick, click_batch
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.classify import BOT, HUMAN, PREVIEW, SCANNER, classify, client_facts
+from classifier import BOT, HUMAN, PREVIEW, SCANNER, classify, client_facts, stored_prefix_network
 
 HUMANS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
@@ -44,6 +44,9 @@ PREVIEWS = {
 SCANNERS = {
     "BarracudaCentral/1.0 (+http://www.barracudacentral.org)": "barracuda",
     "Mimecast URL Protect/1.0": "mimecast",
+    # Office apps probe a link before opening it (design notes: `Word/...`).
+    "Microsoft Office Word 2014": "microsoft",
+    "Word/16.70.23021201": "microsoft",
     "Mozilla/5.0 (compatible; Proofpoint URL Defense)": "proofpoint",
     "Microsoft Office Existence Discovery": "microsoft",
 }
@@ -81,3 +84,12 @@ def test_browser_agents_from_scanner_networks_are_scanners() -> None:
     verdict = classify("GET", HUMANS[2], network)
     assert (verdict.hit_class, verdict.reasons) == (SCANNER, ("ip_scanner:microsoft",))
     assert client_facts("203.0.113.9")[1] is None
+
+
+def test_a_stored_address_prefix_finds_its_scanner_network() -> None:
+    # Hits keep only their /24 or /48; every listed range is wider.
+    assert stored_prefix_network("40.107.3.0/24") == "microsoft"
+    assert stored_prefix_network("148.163.150.0/24") == "proofpoint"
+    assert stored_prefix_network("203.0.113.0/24") is None
+    assert stored_prefix_network("2001:db8:1::/48") is None
+    assert stored_prefix_network("") is None
