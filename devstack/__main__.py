@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -277,7 +278,7 @@ async def report(kind: str, source: str, amount: int) -> None:
     account_id = demo_account_id()
     async with control_channel(CONTROL, demo_key("merchant")) as channel:
         stub = conversions_pb2_grpc.ConversionServiceStub(channel)
-        external_id = f"demo-{kind}-{int(time.time())}"
+        external_id = f"demo-{kind}-{uuid.uuid4().hex[:12]}"
         if kind == "order":
             reply = await stub.RecordOrder(
                 conversions_pb2.RecordOrderRequest(
