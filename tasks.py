@@ -10,6 +10,7 @@
     python3 tasks.py bench-edge   # the edge benchmark (needs wrk; not part of the tests)
     python3 tasks.py bench-dashboard  # dashboards at 10M clicks, minting 1M (not in the tests)
     python3 tasks.py bench-redirect   # the redirect path's own cost, in process (not in the tests)
+    python3 tasks.py bench-pipeline   # click ingest: spread, one hot link, one hot message
 
 Each task first makes ./.venv and installs the project into it (again only when
 pyproject.toml changed), then runs inside it. `test` also installs the tools the
@@ -200,6 +201,8 @@ TASKS: dict[str, Callable[[list[str]], int]] = {
     "bench-edge": lambda rest: in_venv("-m", "bench.edge_bench", *rest),
     "bench-dashboard": lambda rest: in_venv("-m", "bench.dashboard_bench", *rest),
     "bench-redirect": lambda rest: in_venv("-m", "bench.redirect_cost", *rest),
+    # the click pipeline alone: spread, one hot link, one hot message
+    "bench-pipeline": lambda rest: in_venv("-m", "bench.pipeline_bench", *rest),
 }
 
 if __name__ == "__main__":

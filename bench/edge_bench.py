@@ -36,10 +36,14 @@ import httpx
 from devstack.demo import referral_template, smart_url_account
 from devstack.keys import create_key
 from edge.control_channel import control_channel
-from signing.keys import generate_key_spec
+from signing.keys import SigningKeys, generate_key_spec
+from signing.tokens import verify_token
 from smarturls.v1 import (
+    common_pb2,
     minting_pb2,
     minting_pb2_grpc,
+    templates_pb2,
+    templates_pb2_grpc,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +203,40 @@ async def seed(services: Services, admin: str, count: int, prefix: str) -> list[
     async with services.channel(sender) as channel:
         stream = minting_pb2_grpc.MintingServiceStub(channel).MintSmartUrlsStream(requests())
         return [r.links[0].url.split("/", 3)[3] async for r in stream]
+
+
+async def hot_message(services: Services, admin: str) -> list[int]:
+    """One message of a three-link template; its links' ids."""
+    async with services.channel(admin) as channel:
+        account = await smart_url_account(channel, "hot message", f"msg.{DOMAIN}")
+        template = await templates_pb2_grpc.TemplateServiceStub(channel).CreateTemplate(
+            templates_pb2.CreateTemplateRequest(
+                account_id=account.account_id,
+                name="three links",
+                channel=common_pb2.CHANNEL_EMAIL,
+                goal=common_pb2.GOAL_ORDERS,
+                links=[
+                    templates_pb2.TemplateLink(
+                        name=name,
+                        kind=common_pb2.LINK_KIND_TRACKED,
+                        destination_url=f"https://shop.bench.example/{name}",
+                    )
+                    for name in ("a", "b", "c")
+                ],
+            )
+        )
+    sender = await asyncio.to_thread(create_key, services.env, "sender", account.account_id)
+    request = minting_pb2.MintSmartUrlsRequest(
+        account_id=account.account_id,
+        template_id=template.template_id,
+        message_id="hot",
+        advocate_shortcode="HOT",
+    )
+    request.sent_at.FromSeconds(int(time.time()) - 3600)
+    async with services.channel(sender) as channel:
+        reply = await minting_pb2_grpc.MintingServiceStub(channel).MintSmartUrls(request)
+    keys = SigningKeys.parse(services.keys)
+    return [verify_token(keys, link.url.rsplit("/", 1)[1]) or 0 for link in reply.links]
 
 
 def lua_script(path: Path, tokens: list[str], cold: list[str], cold_every: int, host: str) -> None:
@@ -418,20 +456,15 @@ async def settled_clicks(dsn: str) -> int:
     return last
 
 
-async def click_pipeline(services: Services, dsn: str, tokens: list[str], count: int) -> float:
-    """Feeds the edge's click buffer directly; returns clicks/s until all are stored."""
+async def click_pipeline(
+    services: Services, dsn: str, ids: list[int], count: int, *, rotate: bool = False
+) -> float:
+    """Feeds the edge's click buffer directly with clicks on `ids` (at random, or
+    in turn with `rotate`); returns clicks/s until all are stored."""
     from bench.click_feeder import human_click
     from edge.tracking import ClickBuffer
-    from signing.keys import SigningKeys
-    from signing.tokens import verify_token
     from smarturls.v1 import edge_pb2_grpc
 
-    keys = SigningKeys.parse(services.keys)
-    # Spread over every seeded link, a few clicks each: a thousand links clicked
-    # hundreds of times a second each would measure the burst rule's worst case
-    # and batches that all wait on the same messages. (A wider spread, where most
-    # clicks are their message's first, is slower: see docs/benchmarks.md.)
-    ids = [verify_token(keys, t) or 0 for t in tokens]
     order = random.Random(7)
     before = await settled_clicks(dsn)
     async with services.channel(services.env["SMARTURLS_CONTROL_API_KEY"]) as channel:
@@ -443,7 +476,9 @@ async def click_pipeline(services: Services, dsn: str, tokens: list[str], count:
         )
         # Built before the clock starts: making clicks is the redirect path's work,
         # measured above; this measures the buffer, gRPC and PostgreSQL.
-        clicks = [human_click(order.choice(ids)) for _ in range(count)]
+        clicks = [
+            human_click(ids[i % len(ids)] if rotate else order.choice(ids)) for i in range(count)
+        ]
         buffer.start()
         started = time.perf_counter()
         for i, click in enumerate(clicks):
@@ -626,11 +661,18 @@ async def main(args: argparse.Namespace) -> None:
 
         # The pipeline's own machines: the control plane and PostgreSQL get both cores.
         spread_over_all_cores(services.processes[0].pid, workdir)
-        rate = await click_pipeline(services, dsn, tokens + cold, args.clicks)
-        print(
-            f"\nclick pipeline (buffer -> gRPC -> PostgreSQL): {rate:,.0f} clicks/s sustained"
-            f" over {args.clicks:,} clicks, stored == fed"
-        )
+        keys = SigningKeys.parse(services.keys)
+        # A campaign's spread: every seeded link, a few clicks each.
+        spread = [verify_token(keys, t) or 0 for t in tokens + cold]
+        message = await hot_message(services, admin)
+        print(f"\nclick pipeline (buffer -> gRPC -> PostgreSQL), {args.clicks:,} clicks each:")
+        for name, ids, rotate in (
+            ("spread over many links", spread, False),
+            ("one hot link", spread[:1], False),
+            ("one hot message (3 links)", message, True),
+        ):
+            rate = await click_pipeline(services, dsn, ids, args.clicks, rotate=rotate)
+            print(f"  {name:28} {rate:10,.0f} clicks/s sustained, stored == fed")
 
         if args.memory_links:
             before = rss_mb(edge.pid)

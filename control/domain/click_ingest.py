@@ -51,6 +51,8 @@ CREATE TEMP TABLE IF NOT EXISTS click_ingested (
     click_id uuid, account_id bigint, message_id bigint, template_id bigint,
     smart_url_id bigint, clicked_at timestamptz, kind text, hit_class text
 ) ON COMMIT DELETE ROWS;
+CREATE INDEX IF NOT EXISTS click_ingested_links
+    ON click_ingested (account_id, message_id, smart_url_id, clicked_at);
 CREATE TEMP TABLE IF NOT EXISTS click_flipped (
     click_id uuid, account_id bigint, message_id bigint, template_id bigint,
     clicked_at timestamptz, kind text, old_class text
@@ -125,32 +127,81 @@ FROM (SELECT DISTINCT hashtextextended(account_id || ':' || message_id, 0) AS k
 """
 
 # Several different links of one message opened within a couple of seconds:
-# a scanner following every link. Earlier hits of the burst, stored by previous
-# batches, are reclassified too; the ones that were human are noted, for the
-# rollups. LATERAL: one index probe per new click into its message's few
-# seconds of clicks; as a plain join the planner hashes the whole week's
-# partition for every batch, a cost that grows with the table. $1 and $2, the
-# batch's own time range widened by the burst window, let the planner keep only
-# the weekly partitions a probe can reach, instead of pruning all of them again
-# on every probe.
+# a scanner following every link. A click is in a burst when another link of
+# its message (not a friend's shared link) was clicked within the window;
+# earlier hits of the burst, stored by previous batches, are marked too, and
+# the ones that were human are noted, for the rollups.
+#
+# Bounded per click, however the traffic concentrates (one hot link, or every
+# link of one message): each new click probes each other link of its message
+# once (LIMIT 1, clicks_message_link_time), and the stored side reads only
+# clicks not yet marked (clicks_unmarked), each checked by one probe per other
+# link into this batch's clicks. A message has as many links as its template.
+# $1 and $2, the batch's own time range widened by the window, let the planner
+# keep only the weekly partitions a probe can reach.
 _BURST = f"""
-WITH pairs AS (
-    SELECT n.click_id AS a, n.clicked_at AS a_at, n.hit_class AS a_class,
-           o.click_id AS b, o.clicked_at AS b_at, o.hit_class AS b_class
-    FROM click_ingested n
+WITH messages AS (
+    SELECT DISTINCT account_id, message_id FROM click_ingested
+    WHERE kind <> 'SHARED_REFERRAL'
+), links AS (
+    SELECT u.account_id, u.message_id, u.smart_url_id
+    FROM messages m
     CROSS JOIN LATERAL (
-        SELECT o.click_id, o.clicked_at, o.hit_class FROM clicks o
+        SELECT u.account_id, u.message_id, u.smart_url_id FROM smart_urls u
+        WHERE u.account_id = m.account_id AND u.message_id = m.message_id
+          AND u.kind <> 'SHARED_REFERRAL'
+        OFFSET 0
+    ) u
+), new_side AS (
+    SELECT n.click_id, n.clicked_at, n.hit_class
+    FROM click_ingested n
+    JOIN links l ON l.account_id = n.account_id AND l.message_id = n.message_id
+                AND l.smart_url_id <> n.smart_url_id
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM clicks o
         WHERE o.account_id = n.account_id AND o.message_id = n.message_id
+          AND o.smart_url_id = l.smart_url_id
           AND o.clicked_at BETWEEN n.clicked_at - interval '{BURST_SECONDS} seconds'
                                AND n.clicked_at + interval '{BURST_SECONDS} seconds'
           AND o.clicked_at BETWEEN $1 AND $2
-          AND o.smart_url_id <> n.smart_url_id AND o.kind <> 'SHARED_REFERRAL'
-        OFFSET 0  -- keeps the planner from flattening this back into a join
-    ) o
+        LIMIT 1
+    ) partner
     WHERE n.kind <> 'SHARED_REFERRAL'
+), spans AS (
+    -- Per other link, the time this batch's clicks on the message's other links
+    -- span, widened by the window: where that link's partners can be.
+    SELECT l.account_id, l.message_id, l.smart_url_id,
+           min(n.clicked_at) - interval '{BURST_SECONDS} seconds' AS lo,
+           max(n.clicked_at) + interval '{BURST_SECONDS} seconds' AS hi
+    FROM links l
+    JOIN click_ingested n ON n.account_id = l.account_id AND n.message_id = l.message_id
+                         AND n.smart_url_id <> l.smart_url_id
+    WHERE n.kind <> 'SHARED_REFERRAL'
+    GROUP BY 1, 2, 3
+), stored_side AS (
+    SELECT o.click_id, o.clicked_at, o.hit_class
+    FROM spans s
+    CROSS JOIN LATERAL (
+        SELECT o.click_id, o.clicked_at, o.hit_class, o.smart_url_id FROM clicks o
+        WHERE o.account_id = s.account_id AND o.message_id = s.message_id
+          AND o.smart_url_id = s.smart_url_id
+          AND o.clicked_at BETWEEN s.lo AND s.hi AND o.clicked_at BETWEEN $1 AND $2
+          AND NOT ('burst' = ANY (o.reasons))
+        OFFSET 0
+    ) o
+    JOIN links l ON l.account_id = s.account_id AND l.message_id = s.message_id
+                AND l.smart_url_id <> o.smart_url_id
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM click_ingested n
+        WHERE n.account_id = s.account_id AND n.message_id = s.message_id
+          AND n.smart_url_id = l.smart_url_id
+          AND n.clicked_at BETWEEN o.clicked_at - interval '{BURST_SECONDS} seconds'
+                               AND o.clicked_at + interval '{BURST_SECONDS} seconds'
+        LIMIT 1
+    ) partner
 )
-SELECT a, a_at, a_class FROM pairs
-UNION SELECT b, b_at, b_class FROM pairs
+SELECT click_id, clicked_at, hit_class FROM new_side
+UNION SELECT click_id, clicked_at, hit_class FROM stored_side
 """
 
 # The burst's clicks, found above, by primary key (with their class before,

@@ -64,7 +64,10 @@ async def test_links_minted_before_0006_get_their_messages_send_time_and_channel
             template,
         )
 
-    assert await apply_migrations(conn) == ["0006_smart_urls_send_facts.sql"]
+    assert await apply_migrations(conn) == [
+        "0006_smart_urls_send_facts.sql",
+        "0007_burst_probes.sql",
+    ]
 
     rows = await conn.fetch("SELECT smart_url_id, sent_at, channel FROM smart_urls ORDER BY 1")
     assert [(r["smart_url_id"], r["sent_at"], r["channel"]) for r in rows] == [
