@@ -89,6 +89,12 @@ FLUSH_SECONDS = Histogram(
     "Send-to-acknowledgement time of one click batch",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
 )
+ACK_LAG_SECONDS = Histogram(
+    "smarturls_edge_click_ack_lag_seconds",
+    "Time from a redirect to the control plane's acknowledgement of its click, for the"
+    " oldest click of each batch acknowledged on the live stream (its batch's worst)",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 OLDEST_UNACKED = Gauge(
     "smarturls_edge_oldest_unacked_click_seconds",
     "Age of the oldest click not yet acknowledged, held in memory or spooled (0 when none)",

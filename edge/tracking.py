@@ -292,6 +292,7 @@ class ClickBuffer:
             if not self._in_flight or ack.batch_seq != self._in_flight[0][0]:
                 raise ConnectionError(f"unexpected acknowledgement {ack.batch_seq}")
             _, count, sent_at = self._in_flight.popleft()
+            metrics.ACK_LAG_SECONDS.observe(time.time() - self._pending[0].clicked_at_us / 1e6)
             # Only now may the batch leave memory: it is committed.
             del self._pending[:count]
             self._sent -= count

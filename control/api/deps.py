@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from control.db.listener import InvalidationHub
+from control.domain.click_ingest import LinkMessages
 from control.domain.partitions import ClickPartitions
 from signing.keys import SigningKeys
 
@@ -18,3 +19,5 @@ class Deps:
     hub: InvalidationHub
     # Which click partitions exist, and the retention period (0 keeps clicks forever).
     partitions: ClickPartitions = field(default_factory=lambda: ClickPartitions(0))
+    # The message of each link clicked so far (click ingest's burst rule).
+    links: LinkMessages = field(default_factory=LinkMessages)

@@ -52,7 +52,9 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
                 yield ack
 
     async def _ingest(self, batch: edge_pb2.ClickBatch) -> edge_pb2.ClickBatchAck:
-        result = await ingest_clicks(self.deps.db, self.deps.partitions, convert.click_rows(batch))
+        result = await ingest_clicks(
+            self.deps.db, self.deps.partitions, convert.click_rows(batch), self.deps.links
+        )
         CLICKS_STORED.inc(result.stored)
         CLICKS_DUPLICATE.inc(result.duplicates)
         return edge_pb2.ClickBatchAck(

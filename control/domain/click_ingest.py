@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from control.domain.attribution import SHARE_PERSON, WINDOW_SQL
-from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
+from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS, bursts_within
 from control.domain.model import ClickRow
 from control.domain.partitions import ClickPartitions
 from control.domain.retry import retry_deadlocks
@@ -45,11 +45,12 @@ from control.domain.rollups import (
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS click_staging (
     click_id bytea, smart_url_id bigint, clicked_at_us bigint, method text,
-    user_agent text, ip_prefix text, referer text, hit_class text, reasons text
+    user_agent text, ip_prefix text, referer text, hit_class text, reasons text,
+    burst boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS click_ingested (
     click_id uuid, account_id bigint, message_id bigint, template_id bigint,
-    smart_url_id bigint, clicked_at timestamptz, kind text, hit_class text
+    smart_url_id bigint, clicked_at timestamptz, kind text, hit_class text, marked boolean
 ) ON COMMIT DELETE ROWS;
 CREATE INDEX IF NOT EXISTS click_ingested_links
     ON click_ingested (account_id, message_id, smart_url_id, clicked_at);
@@ -68,7 +69,7 @@ WITH staged AS (
            u.message_id, u.template_id, u.kind,
            timestamptz 'epoch' + c.clicked_at_us * interval '1 microsecond' AS clicked_at,
            c.method, c.user_agent, NULLIF(c.ip_prefix, '')::cidr AS ip_prefix, c.referer,
-           c.hit_class,
+           c.hit_class, c.burst,
            CASE WHEN c.reasons = '' THEN '{{}}'::text[]
                 ELSE string_to_array(c.reasons, E'\\n') END AS reasons,
            u.sent_at,
@@ -89,21 +90,25 @@ WITH staged AS (
     ) u
 ), classified AS (
     SELECT *, hit_class = 'human' AND kind <> 'SHARED_REFERRAL'
-              AND clicked_at - sent_at < make_interval(secs => soon) AS too_soon
+              AND clicked_at - sent_at < make_interval(secs => soon) AS too_soon,
+           burst AND kind <> 'SHARED_REFERRAL' AS in_burst
     FROM staged
 ), new AS (
     INSERT INTO clicks (click_id, account_id, smart_url_id, message_id, template_id, kind,
                         clicked_at, method, user_agent, ip_prefix, referer, hit_class, reasons)
     SELECT click_id, account_id, smart_url_id, message_id, template_id, kind, clicked_at,
            method, user_agent, ip_prefix, referer,
-           CASE WHEN too_soon THEN 'scanner' ELSE hit_class END,
-           CASE WHEN too_soon THEN reasons || ('soon_after_send:'
-               || floor(extract(epoch FROM clicked_at - sent_at))::int || 's')
-               ELSE reasons END
+           CASE WHEN too_soon OR (in_burst AND hit_class = 'human') THEN 'scanner'
+                ELSE hit_class END,
+           reasons
+           || CASE WHEN too_soon THEN ARRAY['soon_after_send:'
+                  || floor(extract(epoch FROM clicked_at - sent_at))::int || 's']
+                  ELSE '{{}}'::text[] END
+           || CASE WHEN in_burst THEN ARRAY['burst'] ELSE '{{}}'::text[] END
     FROM classified
     ON CONFLICT (click_id, clicked_at) DO NOTHING
     RETURNING click_id, account_id, message_id, template_id, smart_url_id, clicked_at, kind,
-              hit_class
+              hit_class, 'burst' = ANY (reasons)
 )
 INSERT INTO click_ingested SELECT * FROM new
 """
@@ -166,7 +171,7 @@ WITH messages AS (
           AND o.clicked_at BETWEEN $1 AND $2
         LIMIT 1
     ) partner
-    WHERE n.kind <> 'SHARED_REFERRAL'
+    WHERE n.kind <> 'SHARED_REFERRAL' AND NOT n.marked
 ), spans AS (
     -- Per other link, the time this batch's clicks on the message's other links
     -- span, widened by the window: where that link's partners can be.
@@ -189,6 +194,8 @@ WITH messages AS (
           AND NOT ('burst' = ANY (o.reasons))
         OFFSET 0
     ) o
+    -- This batch's own clicks were judged on the new side.
+    LEFT JOIN click_ingested i ON i.click_id = o.click_id
     JOIN links l ON l.account_id = s.account_id AND l.message_id = s.message_id
                 AND l.smart_url_id <> o.smart_url_id
     CROSS JOIN LATERAL (
@@ -199,6 +206,7 @@ WITH messages AS (
                                AND o.clicked_at + interval '{BURST_SECONDS} seconds'
         LIMIT 1
     ) partner
+    WHERE i.click_id IS NULL
 )
 SELECT click_id, clicked_at, hit_class FROM new_side
 UNION SELECT click_id, clicked_at, hit_class FROM stored_side
@@ -360,7 +368,10 @@ class IngestResult:
 
 
 async def ingest_clicks(
-    db: asyncpg.Pool, partitions: ClickPartitions, clicks: Sequence[ClickRow]
+    db: asyncpg.Pool,
+    partitions: ClickPartitions,
+    clicks: Sequence[ClickRow],
+    links: LinkMessages | None = None,
 ) -> IngestResult:
     if not clicks:
         return IngestResult(0, 0)
@@ -377,18 +388,71 @@ async def ingest_clicks(
     async with db.acquire() as conn:
         await partitions.ensure(conn, first, last)
 
+        known = LinkMessages() if links is None else links
+
         async def store(conn: asyncpg.Connection) -> int:
-            return await _store(conn, clicks, first, last)
+            return await _store(conn, await _staged_rows(conn, known, clicks), first, last)
 
         stored = await retry_deadlocks(conn, store)
     return IngestResult(stored=stored, duplicates=len(clicks) - stored, expired=expired)
 
 
+class LinkMessages(dict[int, tuple[int, int] | None]):
+    """The message of each link seen, (account, message), or None for a friend's
+    shared link or an unknown one. A link's message never changes once minted,
+    so one control plane keeps them (for its one database): the burst rule
+    among a batch's own clicks is judged before they are stored, and they are
+    inserted marked rather than inserted and then updated."""
+
+    MAX = 500_000
+
+
+_LINK_MESSAGES = """
+SELECT smart_url_id, account_id, message_id, kind = 'SHARED_REFERRAL'
+FROM smart_urls WHERE smart_url_id = ANY ($1::bigint[])
+"""
+
+
+async def _messages_of(
+    conn: asyncpg.Connection, known: dict[int, tuple[int, int] | None], links: set[int]
+) -> None:
+    """Fills `known` for these links: (account, message), or None for a friend's
+    shared link (the burst rule skips those) or an unknown one."""
+    missing = [link for link in links if link not in known]
+    if not missing:
+        return
+    if len(known) + len(missing) > LinkMessages.MAX:
+        known.clear()
+    found = {
+        r[0]: (None if r[3] else (r[1], r[2])) for r in await conn.fetch(_LINK_MESSAGES, missing)
+    }
+    for link in missing:
+        known[link] = found.get(link)
+
+
+async def _staged_rows(
+    conn: asyncpg.Connection,
+    known: dict[int, tuple[int, int] | None],
+    clicks: Sequence[ClickRow],
+) -> list[tuple[object, ...]]:
+    """The rows for click_staging: each click and whether another link of its
+    message is clicked within the burst window in this batch."""
+    await _messages_of(conn, known, {c[1] for c in clicks})
+    keyed = [(i, known[c[1]], c) for i, c in enumerate(clicks)]
+    judged = [(i, message, c[1], c[2]) for i, message, c in keyed if message is not None]
+    in_burst = [False] * len(clicks)
+    for (i, *_), marked in zip(
+        judged, bursts_within([(m, link, at) for _, m, link, at in judged]), strict=True
+    ):
+        in_burst[i] = marked
+    return [(*c, marked) for c, marked in zip(clicks, in_burst, strict=True)]
+
+
 async def _store(
-    conn: asyncpg.Connection, clicks: Sequence[ClickRow], first: datetime, last: datetime
+    conn: asyncpg.Connection, staged: list[tuple[object, ...]], first: datetime, last: datetime
 ) -> int:
     await conn.execute(_STAGING)
-    await conn.copy_records_to_table("click_staging", records=clicks)
+    await conn.copy_records_to_table("click_staging", records=staged)
     status = await conn.execute(_MOVE)
     stored = int(status.rsplit(" ", 1)[1])
     if not stored:

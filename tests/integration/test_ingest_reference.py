@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from control.domain.click_ingest import ingest_clicks
+from control.domain.click_ingest import LinkMessages, ingest_clicks
 from control.domain.hit_rules import BURST_SECONDS, SOON_AFTER_SEND_SECONDS
 from control.domain.model import ClickRow
 from control.domain.rollup_repair import reconcile
@@ -143,8 +143,9 @@ async def test_ingest_stores_what_the_rules_say(stack: Stack, seed: int) -> None
     rng.shuffle(batches[: len(batches) // 3])
     batches.insert(rng.randrange(len(batches)), batches[rng.randrange(len(batches))])
 
+    links = LinkMessages()  # as the control plane keeps it, across batches
     for batch in batches:
-        await ingest_clicks(stack.db, stack.deps.partitions, [h.row() for h in batch])
+        await ingest_clicks(stack.db, stack.deps.partitions, [h.row() for h in batch], links)
 
     expected = reference(batches, sent_at)
     stored = {
