@@ -494,6 +494,24 @@ async def click_pipeline(
     return count / elapsed
 
 
+async def pipeline_workloads(
+    services: Services, admin: str, dsn: str, tokens: list[str], clicks: int
+) -> None:
+    """The click pipeline's three workloads, one after the other, each printed:
+    spread over the seeded links (a campaign's), one hot link, one hot message."""
+    keys = SigningKeys.parse(services.keys)
+    spread = [verify_token(keys, t) or 0 for t in tokens]
+    message = await hot_message(services, admin)
+    print(f"click pipeline (buffer -> gRPC -> PostgreSQL), {clicks:,} clicks each:")
+    for name, ids, rotate in (
+        ("spread over many links", spread, False),
+        ("one hot link", spread[:1], False),
+        ("one hot message (3 links)", message, True),
+    ):
+        rate = await click_pipeline(services, dsn, ids, clicks, rotate=rotate)
+        print(f"  {name:28} {rate:10,.0f} clicks/s sustained, stored == fed")
+
+
 async def cache_costs() -> dict[str, float]:
     """ns per get of a cached key: the candidates for the in-process tier."""
     import cachetools
@@ -661,18 +679,8 @@ async def main(args: argparse.Namespace) -> None:
 
         # The pipeline's own machines: the control plane and PostgreSQL get both cores.
         spread_over_all_cores(services.processes[0].pid, workdir)
-        keys = SigningKeys.parse(services.keys)
-        # A campaign's spread: every seeded link, a few clicks each.
-        spread = [verify_token(keys, t) or 0 for t in tokens + cold]
-        message = await hot_message(services, admin)
-        print(f"\nclick pipeline (buffer -> gRPC -> PostgreSQL), {args.clicks:,} clicks each:")
-        for name, ids, rotate in (
-            ("spread over many links", spread, False),
-            ("one hot link", spread[:1], False),
-            ("one hot message (3 links)", message, True),
-        ):
-            rate = await click_pipeline(services, dsn, ids, args.clicks, rotate=rotate)
-            print(f"  {name:28} {rate:10,.0f} clicks/s sustained, stored == fed")
+        print()
+        await pipeline_workloads(services, admin, dsn, tokens + cold, args.clicks)
 
         if args.memory_links:
             before = rss_mb(edge.pid)

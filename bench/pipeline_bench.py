@@ -23,14 +23,11 @@ from pathlib import Path
 from bench.edge_bench import (
     OTHERS_CPU,
     Services,
-    click_pipeline,
     create_key,
-    hot_message,
+    pipeline_workloads,
     seed,
     spread_over_all_cores,
 )
-from signing.keys import SigningKeys
-from signing.tokens import verify_token
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -41,20 +38,11 @@ async def main(args: argparse.Namespace) -> None:
         admin = await services.admin_key()
         async with services.channel(admin) as channel:
             await asyncio.wait_for(channel.channel_ready(), 120)
-        keys = SigningKeys.parse(services.keys)
-        spread = [verify_token(keys, t) or 0 for t in await seed(services, admin, args.links, "s")]
-        message = await hot_message(services, admin)
+        tokens = await seed(services, admin, args.links, "s")
         services.env["SMARTURLS_CONTROL_API_KEY"] = create_key(services.env, "edge")
         dsn = f"postgresql://postgres@/postgres?host={workdir / 'pgdata'}"
         spread_over_all_cores(control.pid, workdir)
-        print(f"click pipeline (buffer -> gRPC -> PostgreSQL), {args.clicks:,} clicks each:")
-        for name, ids, rotate in (
-            ("spread over many links", spread, False),
-            ("one hot link", spread[:1], False),
-            ("one hot message (3 links)", message, True),
-        ):
-            rate = await click_pipeline(services, dsn, ids, args.clicks, rotate=rotate)
-            print(f"  {name:28} {rate:10,.0f} clicks/s, stored == fed")
+        await pipeline_workloads(services, admin, dsn, tokens, args.clicks)
     except BaseException:
         services.print_logs()
         raise

@@ -251,26 +251,33 @@ WHERE v.click_id = x.click_id
   AND (v.unattributed_reason IS NULL OR v.unattributed_reason = 'WINDOW_EXPIRED')
 """
 
-# A human tap on a share button is a share, judged by the window like any outcome.
-_SHARES = f"""
+
+def share_taps(hits: str, which: str) -> str:
+    """The statement that makes each human tap on a share button among `hits`
+    (a table of clicks, as `i`) that `which` selects a share, judged by the
+    window like any outcome; a tap already a share is left as it is."""
+    window = WINDOW_SQL.format(
+        occurred="i.clicked_at", sent="m.sent_at", window="t.attribution_window_seconds"
+    )
+    return f"""
 INSERT INTO conversions (account_id, kind, external_id, click_id, smart_url_id,
                          message_id, template_id, occurred_at, person_key, window_seconds,
                          unattributed_reason)
 SELECT i.account_id, 'SHARE', i.click_id::text, i.click_id, i.smart_url_id, i.message_id,
        i.template_id, i.clicked_at, '{SHARE_PERSON}', t.attribution_window_seconds,
-       CASE WHEN {
-    WINDOW_SQL.format(
-        occurred="i.clicked_at", sent="m.sent_at", window="t.attribution_window_seconds"
-    )
-}
-            THEN NULL ELSE 'WINDOW_EXPIRED' END
-FROM click_ingested i
+       CASE WHEN {window} THEN NULL ELSE 'WINDOW_EXPIRED' END
+FROM {hits} i
 JOIN messages m ON m.account_id = i.account_id AND m.message_id = i.message_id
 JOIN templates t ON t.account_id = i.account_id AND t.template_id = i.template_id
-WHERE i.kind = 'SHARE' AND i.hit_class = 'human'
-  AND NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)
+WHERE i.kind = 'SHARE' AND i.hit_class = 'human' AND {which}
 ON CONFLICT DO NOTHING
 """
+
+
+# A human tap on a share button is a share, unless this batch's burst took it.
+_SHARES = share_taps(
+    "click_ingested", "NOT EXISTS (SELECT 1 FROM click_flipped f WHERE f.click_id = i.click_id)"
+)
 
 _HOUR = "date_trunc('hour', {}, 'UTC')"
 

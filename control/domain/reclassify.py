@@ -25,7 +25,8 @@ from datetime import datetime
 import asyncpg
 
 from classifier import HUMAN, SCANNER, classify, stored_prefix_network
-from control.domain.attribution import SHARE_PERSON, WINDOW_SQL
+from control.domain.attribution import WINDOW_SQL
+from control.domain.click_ingest import share_taps
 from control.domain.hit_rules import SOON_AFTER_SEND_SECONDS
 from control.domain.rollup_repair import LOCK_ROLLUPS, rebuild
 
@@ -70,24 +71,8 @@ WHERE v.click_id = ANY ($1::uuid[]) AND v.unattributed_reason = 'NON_HUMAN_CLICK
   AND t.account_id = v.account_id AND t.template_id = v.template_id
 """
 
-# The same as click ingest's _SHARES, for share taps that are a person's now.
-_SHARES = f"""
-INSERT INTO conversions (account_id, kind, external_id, click_id, smart_url_id,
-                         message_id, template_id, occurred_at, person_key, window_seconds,
-                         unattributed_reason)
-SELECT c.account_id, 'SHARE', c.click_id::text, c.click_id, c.smart_url_id, c.message_id,
-       c.template_id, c.clicked_at, '{SHARE_PERSON}', t.attribution_window_seconds,
-       CASE WHEN {
-    WINDOW_SQL.format(
-        occurred="c.clicked_at", sent="m.sent_at", window="t.attribution_window_seconds"
-    )
-} THEN NULL ELSE 'WINDOW_EXPIRED' END
-FROM clicks c
-JOIN messages m ON m.account_id = c.account_id AND m.message_id = c.message_id
-JOIN templates t ON t.account_id = c.account_id AND t.template_id = c.template_id
-WHERE c.click_id = ANY ($1::uuid[]) AND c.kind = 'SHARE' AND c.hit_class = 'human'
-ON CONFLICT DO NOTHING
-"""
+# Share taps that are a person's now.
+_SHARES = share_taps("clicks", "i.click_id = ANY ($1::uuid[])")
 
 
 @dataclass

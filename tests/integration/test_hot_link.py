@@ -9,12 +9,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import uuid_utils
 from prometheus_client import REGISTRY
 
+from bench.click_feeder import human_click
 from edge import metrics
 from edge.control_channel import control_channel
-from edge.tracking import ClickBuffer, EdgeClick
+from edge.tracking import ClickBuffer
 from smarturls.v1 import common_pb2, edge_pb2_grpc, templates_pb2
 from tests.support import SPOOL_ROOT, Stack
 
@@ -55,19 +55,7 @@ async def test_a_hot_link_keeps_every_click_acknowledged_within_a_second(stack: 
             for _ in range(per_tick):
                 # Nine clicks in ten on the one link, as on a link shared to thousands.
                 link = hot if rng.random() < 0.9 else rng.choice(others)
-                buffer.record(
-                    EdgeClick(
-                        uuid_utils.uuid7().bytes,
-                        link,
-                        time.time_ns() // 1000,
-                        "GET",
-                        "Mozilla/5.0",
-                        "203.0.113.0/24",
-                        "",
-                        "human",
-                        (),
-                    )
-                )
+                buffer.record(human_click(link))
             await asyncio.sleep(0.005)
             assert buffer.spooled_bytes == 0, f"a batch was not acknowledged in time ({i})"
         deadline = time.monotonic() + 30
