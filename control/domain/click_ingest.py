@@ -18,7 +18,8 @@ click_staging is not: its one reader, _MOVE, probes by primary key whatever the
 statistics say. The lookups of links (one a click), messages (one a message)
 and earlier clicks are such probes, fenced in LATERAL subqueries (OFFSET 0, or
 FOR UPDATE where the row is then updated), so that a batch costs about the
-same against a thousand messages or a million.
+same against a thousand messages or a million; what each step costs per click,
+and why it is bounded however concentrated the traffic: docs/ingest.md.
 """
 
 from __future__ import annotations
@@ -137,11 +138,14 @@ FROM (SELECT DISTINCT hashtextextended(account_id || ':' || message_id, 0) AS k
 # earlier hits of the burst, stored by previous batches, are marked too, and
 # the ones that were human are noted, for the rollups.
 #
-# Bounded per click, however the traffic concentrates (one hot link, or every
-# link of one message): each new click probes each other link of its message
-# once (LIMIT 1, clicks_message_link_time), and the stored side reads only
-# clicks not yet marked (clicks_unmarked), each checked by one probe per other
-# link into this batch's clicks. A message has as many links as its template.
+# Pairs within the batch were judged before it was stored (hit_rules.
+# bursts_within), and those clicks were inserted marked. This finds the pairs
+# with clicks stored before, bounded per click however the traffic concentrates
+# (one hot link, or every link of one message): each new click not yet marked
+# probes each other link of its message once (LIMIT 1, clicks_message_link_time),
+# and the stored side reads only clicks not yet marked (clicks_unmarked), each
+# checked by one probe per other link into this batch's clicks. A message has
+# as many links as its template.
 # $1 and $2, the batch's own time range widened by the window, let the planner
 # keep only the weekly partitions a probe can reach.
 _BURST = f"""
