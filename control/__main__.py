@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from control import reclassify, reconcile
+from control import reconcile
 from control.db.migrate import apply_migrations
 from control.key_commands import keys_command
 from control.server import database, serve
@@ -40,6 +40,9 @@ def main(argv: list[str]) -> int:
     elif command == "reconcile":
         return asyncio.run(reconcile.run(settings, argv[1:]))
     elif command == "reclassify":
+        # Only this command loads the classifier's data (ua-parser's rules).
+        from control import reclassify
+
         return asyncio.run(reclassify.run(settings, argv[1:]))
     else:
         print(__doc__)
