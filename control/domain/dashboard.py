@@ -6,8 +6,9 @@ click time, conversions by when they occurred; a unique clicker counts in
 the hour of the message's first human click.
 
 The headline `conversions` is the current goal's metric over the whole range;
-goal_periods show which goal applied when (a change applies from the start of
-the hour it was made in) with that goal's metric over its part of the range.
+goal_periods show which goal applied when, to the second, with that goal's
+metric over exactly its part of the range: whole hours from the rollups, and
+the hours a change falls in from the outcomes themselves (a few rows).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from control.domain.model import (
     TemplatePerformance,
     TimeSeriesPoint,
 )
-from control.domain.rollups import COLUMNS
+from control.domain.rollups import COLUMNS, COUNTS, FIRST
 from control.domain.templates import load_template
 
 DEFAULT_RANGE = timedelta(days=30)
@@ -132,15 +133,64 @@ async def _figures(
 def _periods(
     history: Sequence[tuple[Goal | None, datetime]], since: datetime, until: datetime
 ) -> list[tuple[Goal | None, datetime, datetime]]:
-    """The goal of each part of [since, until), from the goal history."""
+    """The goal of each part of [since, until), from the goal history, to the
+    second; the first goal covers the range's start (it applied from creation)."""
     periods: list[tuple[Goal | None, datetime, datetime]] = []
     for i, (goal, effective) in enumerate(history):
-        start = max(floor_to(effective, HOUR), since) if i else since
-        end = floor_to(history[i + 1][1], HOUR) if i + 1 < len(history) else until
-        end = min(end, until)
+        start = max(effective, since) if i else since
+        end = min(history[i + 1][1], until) if i + 1 < len(history) else until
         if start < end:
             periods.append((goal, start, end))
     return periods or [(history[-1][0] if history else None, since, until)]
+
+
+# The goal's outcomes (kind, once per person or each) in the part of an hour a
+# goal change cuts, from the conversions themselves, counted as the rollups
+# count them: attributed and still counting, and for the unique figures the
+# person's first of the message (wherever it fell, as the rollups place it).
+_GOAL_OUTCOMES = f"""
+SELECT count(*) FROM conversions c
+WHERE c.account_id = $1 AND c.template_id = $2 AND c.kind = $3
+  AND c.occurred_at >= $4 AND c.occurred_at < $5 AND {COUNTS}
+  AND (NOT $6::boolean OR {FIRST})
+"""
+
+_GOAL_KINDS: dict[Goal, tuple[str, bool]] = {
+    "ADVOCATE_SHARE": ("SHARE", True),
+    "SIGNUPS": ("SIGNUP", True),
+    "ORDERS": ("ORDER", False),
+}
+
+
+async def _period_metric(
+    conn: asyncpg.Connection,
+    account_id: int,
+    template_id: int,
+    goal: Goal | None,
+    since: datetime,
+    until: datetime,
+) -> int:
+    """The goal's metric over [since, until): the whole hours inside it from the
+    rollups, the parts of hours at either end from the outcomes."""
+    if goal is None:
+        return 0
+    kind, unique = _GOAL_KINDS[goal]
+    first_hour, last_hour = ceil_to(since, HOUR), floor_to(until, HOUR)
+    if first_hour >= last_hour:
+        edges = [(since, until)]
+        metric = 0
+    else:
+        edges = [(since, first_hour), (last_hour, until)]
+        whole = await _figures(conn, account_id, [template_id], first_hour, last_hour)
+        metric = whole.get(template_id, Figures()).goal_metric(goal)
+    for start, end in edges:
+        if start < end:
+            metric += int(
+                await conn.fetchval(
+                    _GOAL_OUTCOMES, account_id, template_id, kind, start, end, unique
+                )
+            )
+    return metric
 
 
 async def template_performance(
@@ -186,12 +236,10 @@ async def template_performance(
             goal_periods = []
             for goal, p_start, p_end in periods:
                 if len(periods) == 1:
-                    in_period = figures.get(tid, Figures())
+                    metric = figures.get(tid, Figures()).goal_metric(goal)
                 else:
-                    in_period = (await _figures(conn, account_id, [tid], p_start, p_end)).get(
-                        tid, Figures()
-                    )
-                goal_periods.append(GoalPeriod(goal, p_start, p_end, in_period.goal_metric(goal)))
+                    metric = await _period_metric(conn, account_id, tid, goal, p_start, p_end)
+                goal_periods.append(GoalPeriod(goal, p_start, p_end, metric))
             performances.append(
                 TemplatePerformance(
                     template_id=tid,

@@ -900,7 +900,7 @@ async def test_cancelling_a_buyers_first_order_makes_the_next_one_their_first(
 # Goal history --------------------------------------------------------------------------
 
 
-async def test_goal_changes_in_one_hour_apply_from_its_start(stack: Stack) -> None:
+async def test_goal_changes_apply_from_the_moment_they_are_made(stack: Stack) -> None:
     account = await stack.account()
     a = account.account_id
     template = await new_template(stack, a, common_pb2.GOAL_ADVOCATE_SHARE, [WHATSAPP])
@@ -927,18 +927,68 @@ async def test_goal_changes_in_one_hour_apply_from_its_start(stack: Stack) -> No
     since, until = history[0][1] - 2 * DAY, history[-1][1] + 2 * HOUR
     perf = await performance(stack, a, t, since, until)
     assert perf.goal == common_pb2.GOAL_ORDERS
-    last_hour = floor_to(history[-1][1], HOUR)
     since, until = floor_to(since, HOUR), floor_to(until, HOUR) + HOUR
     periods = [(p.goal, from_ts(getattr(p, "from")), from_ts(p.to)) for p in perf.goal_periods]
-    if floor_to(history[0][1], HOUR) == last_hour:
-        # All made in one hour: the last of that hour applies from its start.
-        assert periods == [
-            (common_pb2.GOAL_ADVOCATE_SHARE, since, last_hour),
-            (common_pb2.GOAL_ORDERS, last_hour, until),
-        ]
-    else:  # the test straddled an hour boundary
-        assert periods[0][0] == common_pb2.GOAL_ADVOCATE_SHARE
-        assert periods[-1] == (common_pb2.GOAL_ORDERS, last_hour, until)
+    # Each goal from the second it was set, however close the changes.
+    assert periods == [
+        (common_pb2.GOAL_ADVOCATE_SHARE, since, history[1][1]),
+        (common_pb2.GOAL_SIGNUPS, history[1][1], history[2][1]),
+        (common_pb2.GOAL_ORDERS, history[2][1], until),
+    ]
+
+
+async def test_a_goal_changed_mid_hour_splits_that_hour_exactly(stack: Stack) -> None:
+    """Advocate Share until hh:19:30, Orders from then: shares made in the minutes
+    before the change count in the share period, an order after it in the
+    orders period, and the periods cover the range with nothing counted twice."""
+    a = (await stack.account()).account_id
+    template = await new_template(stack, a, common_pb2.GOAL_ADVOCATE_SHARE, [WHATSAPP, REFERRAL])
+    t = template.template_id
+    await stack.templates.SetTemplateGoal(
+        templates_pb2.SetTemplateGoalRequest(
+            account_id=a, template_id=t, goal=common_pb2.GOAL_ORDERS
+        )
+    )
+    hour = floor_to(datetime.now(UTC), HOUR) - 2 * HOUR
+    change = hour + timedelta(minutes=19, seconds=30)
+    # Back-dated, as a test cannot wait for the hour: created before the range.
+    for goal, moment in (("ADVOCATE_SHARE", hour - 3 * HOUR), ("ORDERS", change)):
+        await stack.db.execute(
+            "UPDATE template_goals SET effective_from = $3"
+            " WHERE account_id = $1 AND template_id = $2 AND goal = $4",
+            a,
+            t,
+            moment,
+            goal,
+        )
+    sent = hour - HOUR
+    taps = {"m-1": timedelta(minutes=19, seconds=1), "m-2": timedelta(minutes=19, seconds=29)}
+    taps["m-3"] = timedelta(minutes=19, seconds=45)  # after the change: no sharer counted
+    rows = []
+    for message, offset in taps.items():
+        links = await mint_at(stack, a, t, message, sent)
+        link_id = smart_url_id(links["wa"])
+        rows.append(click_row(uuid_utils.uuid7().bytes, link_id, hour + offset, "human"))
+    await ingest_clicks(stack.db, stack.deps.partitions, rows)
+    buyer = await mint_at(stack, a, t, "m-buyer", sent)
+    source = await source_of(stack, buyer["ref"])
+    for order_id, minutes in (("before", 10), ("after", 50)):
+        await stack.conversions.RecordOrder(
+            order(a, order_id, source, occurred_at=hour + timedelta(minutes=minutes))
+        )
+
+    since, until = hour - HOUR, hour + 2 * HOUR
+    perf = await performance(stack, a, t, since, until)
+    periods = [
+        (p.goal, from_ts(getattr(p, "from")), from_ts(p.to), p.conversions)
+        for p in perf.goal_periods
+    ]
+    assert periods == [
+        (common_pb2.GOAL_ADVOCATE_SHARE, since, change, 2),  # m-1 and m-2 shared
+        (common_pb2.GOAL_ORDERS, change, until, 1),  # the order after the change
+    ]
+    # The headline is the current goal's metric over the whole range.
+    assert (perf.goal, perf.conversions, perf.unique_sharers) == (common_pb2.GOAL_ORDERS, 2, 3)
 
 
 async def test_goal_periods_list_each_goal_with_its_own_metric(stack: Stack) -> None:
@@ -1001,9 +1051,9 @@ async def test_goal_periods_list_each_goal_with_its_own_metric(stack: Stack) -> 
         for p in perf.goal_periods
     ]
     assert periods == [
-        (common_pb2.GOAL_SIGNUPS, since, base - 4 * HOUR, 2),  # unique signups in it
-        (common_pb2.GOAL_ORDERS, base - 4 * HOUR, base, 3),  # its orders, not o-early
-        (common_pb2.GOAL_ADVOCATE_SHARE, base, until, 1),
+        (common_pb2.GOAL_SIGNUPS, since, orders_from, 2),  # unique signups in it
+        (common_pb2.GOAL_ORDERS, orders_from, share_from, 3),  # its orders, not o-early
+        (common_pb2.GOAL_ADVOCATE_SHARE, share_from, until, 1),
     ]
     # A range inside one period lists that period only, clipped to the range.
     inner = await performance(stack, a, t, base - 3 * HOUR, base - HOUR)
