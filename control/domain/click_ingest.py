@@ -247,13 +247,21 @@ UNION
 SELECT account_id, message_id FROM click_ingested WHERE kind = 'SHARE' AND hit_class = 'human'
 """
 
+
 # Outcomes carried by a click now known not to be human stop counting.
-_UNMAKE = f"""
+def withdraw_outcomes(clicks: str) -> str:
+    """The statement that withdraws the outcomes carried by `clicks` (a query of
+    click ids), now known not to be a person's: NON_HUMAN_CLICK, which is judged
+    before the window, so it also replaces WINDOW_EXPIRED."""
+    return f"""
 UPDATE conversions v SET unattributed_reason = 'NON_HUMAN_CLICK'
-FROM ({_NON_HUMAN_NOW}) x
+FROM ({clicks}) x(click_id)
 WHERE v.click_id = x.click_id
   AND (v.unattributed_reason IS NULL OR v.unattributed_reason = 'WINDOW_EXPIRED')
 """
+
+
+_UNMAKE = withdraw_outcomes(_NON_HUMAN_NOW)
 
 
 def share_taps(hits: str, which: str) -> str:
@@ -449,13 +457,7 @@ async def _staged_rows(
     """The rows for click_staging: each click and whether another link of its
     message is clicked within the burst window in this batch."""
     await _messages_of(conn, known, {c[1] for c in clicks})
-    keyed = [(i, known[c[1]], c) for i, c in enumerate(clicks)]
-    judged = [(i, message, c[1], c[2]) for i, message, c in keyed if message is not None]
-    in_burst = [False] * len(clicks)
-    for (i, *_), marked in zip(
-        judged, bursts_within([(m, link, at) for _, m, link, at in judged]), strict=True
-    ):
-        in_burst[i] = marked
+    in_burst = bursts_within([(known[c[1]], c[1], c[2]) for c in clicks])
     return [(*c, marked) for c, marked in zip(clicks, in_burst, strict=True)]
 
 

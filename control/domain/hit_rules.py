@@ -17,16 +17,18 @@ SOON_AFTER_SEND_SECONDS = {"EMAIL": 10, "SMS": 3}
 BURST_SECONDS = 2
 
 
-def bursts_within(clicks: Sequence[tuple[Hashable, int, int]]) -> list[bool]:
+def bursts_within(clicks: Sequence[tuple[Hashable | None, int, int]]) -> list[bool]:
     """For clicks given as (message, link, time in µs): whether another link of
-    the same message was clicked within BURST_SECONDS, among these clicks alone.
+    the same message was clicked within BURST_SECONDS, among these clicks alone;
+    a click without a message (None: a friend's shared link) is never in one.
     One pass each way over each message's clicks in time order, keeping the
     latest time per link: O(clicks x links of a message)."""
     window = BURST_SECONDS * 1_000_000
     marked = [False] * len(clicks)
     by_message: dict[Hashable, list[int]] = defaultdict(list)
     for index, (message, _, _) in enumerate(clicks):
-        by_message[message].append(index)
+        if message is not None:
+            by_message[message].append(index)
     for indexes in by_message.values():
         if len(indexes) < 2:
             continue

@@ -26,7 +26,7 @@ import asyncpg
 
 from classifier import HUMAN, SCANNER, classify, stored_prefix_network
 from control.domain.attribution import WINDOW_SQL
-from control.domain.click_ingest import share_taps
+from control.domain.click_ingest import share_taps, withdraw_outcomes
 from control.domain.hit_rules import SOON_AFTER_SEND_SECONDS
 from control.domain.rollup_repair import LOCK_ROLLUPS, rebuild
 
@@ -47,12 +47,8 @@ FROM (SELECT click_id, clicked_at, hit_class,
 WHERE c.click_id = n.click_id AND c.clicked_at = n.clicked_at
 """
 
-# The same rule as click ingest's _UNMAKE.
-_WITHDRAW = """
-UPDATE conversions v SET unattributed_reason = 'NON_HUMAN_CLICK'
-WHERE v.click_id = ANY ($1::uuid[])
-  AND (v.unattributed_reason IS NULL OR v.unattributed_reason = 'WINDOW_EXPIRED')
-"""
+# Outcomes carried by hits that are no longer a person's.
+_WITHDRAW = withdraw_outcomes("SELECT unnest($1::uuid[])")
 
 # NON_HUMAN_CLICK is judged after the source and shortcode rules and before the
 # window: an outcome withdrawn for it passed the first ones, so the window decides.
