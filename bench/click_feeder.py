@@ -20,7 +20,7 @@ from pathlib import Path
 
 import uuid_utils
 
-from edge.control_channel import control_channel
+from common.control_channel import control_channel
 from edge.tracking import ClickBuffer, EdgeClick
 from smarturls.v1 import edge_pb2_grpc
 

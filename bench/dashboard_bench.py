@@ -34,13 +34,13 @@ import asyncpg
 import grpc
 
 from bench.edge_bench import free_port
+from common.control_channel import control_channel
 from control.db.embedded import EmbeddedPostgres
 from control.db.migrate import apply_migrations
 from control.domain.api_keys import create_api_key
 from control.domain.partitions import ClickPartitions
 from control.domain.rollup_repair import rebuild
 from devstack.demo import referral_template
-from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     accounts_pb2,

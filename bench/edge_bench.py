@@ -33,9 +33,9 @@ import asyncpg
 import grpc
 import httpx
 
+from common.control_channel import control_channel
 from devstack.demo import referral_template, smart_url_account
 from devstack.keys import create_key
-from edge.control_channel import control_channel
 from signing.keys import SigningKeys, generate_key_spec
 from signing.tokens import verify_token
 from smarturls.v1 import (

@@ -1,6 +1,6 @@
 """python -m devstack [up | dashboard | order SOURCE AMOUNT | signup SOURCE]
 
-`up` (the default) starts embedded PostgreSQL + control plane + edge, creates
+`up` (the default) starts embedded PostgreSQL + control plane + edge + console, creates
 the demo data, prints what to try, and stops everything on Ctrl-C.
 The other commands talk to a running `up`.
 """
@@ -24,10 +24,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import AfterValidator
 
+from common.control_channel import control_channel
 from common.settings import EnvSettings, env
 from devstack.demo import SHARE_DOMAIN, SHORTCODE, ensure_demo, mint_demo_messages
 from devstack.keys import admin_key, demo_keys
-from edge.control_channel import control_channel
 from signing.keys import generate_key_spec
 from smarturls.v1 import (
     common_pb2,
@@ -47,6 +47,8 @@ class RunSettings(EnvSettings):
     control_port: int = env("SMARTURLS_CONTROL_PORT", 50051, ge=1, le=65535)
     edge_port: int = env("SMARTURLS_EDGE_PORT", 8080, ge=1, le=65535)
     metrics_port: int = env("SMARTURLS_CONTROL_METRICS_PORT", 9464, ge=1, le=65535)
+    # Loopback port of the Performance Center (console).
+    console_port: int = env("SMARTURLS_CONSOLE_PORT", 8090, ge=1, le=65535)
 
 
 SETTINGS = RunSettings.from_env()
@@ -54,6 +56,7 @@ STATE_DIR = SETTINGS.data_dir
 CONTROL = f"127.0.0.1:{SETTINGS.control_port}"
 EDGE_PORT = str(SETTINGS.edge_port)
 METRICS_PORT = str(SETTINGS.metrics_port)
+CONSOLE_PORT = str(SETTINGS.console_port)
 
 
 def signing_keys() -> str:
@@ -75,6 +78,7 @@ def child_env() -> dict[str, str]:
         SMARTURLS_CONTROL_ADDRESS=CONTROL,
         SMARTURLS_EDGE_PORT=EDGE_PORT,
         SMARTURLS_CONTROL_METRICS_PORT=METRICS_PORT,
+        SMARTURLS_CONSOLE_PORT=CONSOLE_PORT,
     )
     return environ
 
@@ -86,6 +90,7 @@ def check_ports_free() -> None:
         ("SMARTURLS_CONTROL_PORT", SETTINGS.control_port),
         ("SMARTURLS_EDGE_PORT", SETTINGS.edge_port),
         ("SMARTURLS_CONTROL_METRICS_PORT", SETTINGS.metrics_port),
+        ("SMARTURLS_CONSOLE_PORT", SETTINGS.console_port),
     ):
         with socket.socket() as probe:
             # Like the servers: a port left in TIME_WAIT by an earlier run is free.
@@ -122,15 +127,15 @@ async def wait_for_control(process: subprocess.Popen[bytes], deadline: float) ->
             await asyncio.sleep(0.2)
 
 
-def wait_for_edge(process: subprocess.Popen[bytes], deadline: float) -> None:
+def wait_for_http(process: subprocess.Popen[bytes], name: str, port: str, deadline: float) -> None:
     while True:
-        check_alive(process, "edge")
+        check_alive(process, name)
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{EDGE_PORT}/healthz", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit("edge did not come up; see its log above") from None
+                raise SystemExit(f"the {name} did not come up; see its log above") from None
             time.sleep(0.2)
 
 
@@ -141,7 +146,12 @@ PHONE = (
 )
 
 
-def print_try_this(minted: list, account_id: int, admin: str) -> None:  # type: ignore[type-arg]
+def print_try_this(
+    minted: list,  # type: ignore[type-arg]
+    account_id: int,
+    admin: str,
+    dashboard_key: str,
+) -> None:
     edge = f"http://127.0.0.1:{EDGE_PORT}"
     print("\n=== smarturls is running ===")
     print(f"control plane gRPC {CONTROL}, metrics http://127.0.0.1:{METRICS_PORT}/metrics")
@@ -177,6 +187,8 @@ def print_try_this(minted: list, account_id: int, admin: str) -> None:  # type: 
     print("  .venv/bin/python -m devstack order <mbsy_source from the Location> 4200")
     print("  # the dashboard: each template's conversions, and the hits that were not people")
     print("  .venv/bin/python -m devstack dashboard")
+    print("  # or in a browser: the Performance Center, signed in with the demo's dashboard key")
+    print(f"  open http://127.0.0.1:{CONSOLE_PORT}/  (key: {dashboard_key})")
     print("  # a forged token, or the right token on another host: 404")
     print(f"  curl -si -H 'Host: evil.example' {edge}/{referral_token} | head -1")
     print("\nCtrl-C stops everything (clicks are flushed first).")
@@ -205,7 +217,7 @@ def up() -> int:
     control = subprocess.Popen(
         [sys.executable, "-m", "control", "serve"], env=environ, start_new_session=True
     )
-    edge = None
+    edge = console = None
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
@@ -220,17 +232,21 @@ def up() -> int:
             env={**environ, "SMARTURLS_CONTROL_API_KEY": keys["edge"]},
             start_new_session=True,
         )
-        wait_for_edge(edge, time.monotonic() + 30)
+        console = subprocess.Popen(
+            [sys.executable, "-m", "console"], env=environ, start_new_session=True
+        )
+        wait_for_http(edge, "edge", EDGE_PORT, time.monotonic() + 30)
+        wait_for_http(console, "console", CONSOLE_PORT, time.monotonic() + 30)
         check_alive(control, "control plane")
-        print_try_this(minted, account_id, admin)
-        while control.poll() is None and edge.poll() is None:
+        print_try_this(minted, account_id, admin, keys["dashboard"])
+        while all(p.poll() is None for p in (control, edge, console)):
             time.sleep(0.5)
         print("a service exited on its own; stopping the rest")
     except KeyboardInterrupt:
         pass
     finally:
         print("\nstopping: edge first (it flushes its clicks), then the control plane")
-        for process in (edge, control):
+        for process in (console, edge, control):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:

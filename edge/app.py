@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from common.control_channel import control_channel
 from edge import pages
 from edge.cache import LinkCache, RedisTier
-from edge.control_channel import control_channel
 from edge.invalidation import follow_invalidations
 from edge.redirect import RedirectApp, normalize_host
 from edge.resolver import Resolver

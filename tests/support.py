@@ -19,7 +19,10 @@ import grpc
 import httpx
 import uvicorn
 from google.protobuf.timestamp_pb2 import Timestamp
+from starlette.applications import Starlette
 
+from console.app import create_app as create_console
+from console.settings import ConsoleSettings
 from control.api import permissions
 from control.api.deps import Deps
 from control.db.listener import InvalidationHub
@@ -180,11 +183,11 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
     return EdgeSettings(**values)  # type: ignore[arg-type]
 
 
-class RunningEdge:
-    """The edge app on uvicorn on a loopback port, in this event loop."""
+class LoopbackServer:
+    """An ASGI app on uvicorn on a loopback port, in this event loop."""
 
-    def __init__(self, settings: EdgeSettings) -> None:
-        self.app = create_app(settings)
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
         config = uvicorn.Config(
             self.app,
             host="127.0.0.1",
@@ -213,6 +216,30 @@ class RunningEdge:
             await self.task
 
 
+class RunningEdge(LoopbackServer):
+    def __init__(self, settings: EdgeSettings) -> None:
+        super().__init__(create_app(settings))
+
+
+def console_settings(**overrides: object) -> ConsoleSettings:
+    values: dict[str, object] = dict(
+        control_tls_ca=None,
+        host="127.0.0.1",
+        port=0,
+        control_timeout=5.0,
+        session_idle=3600.0,
+        secure_cookies=False,
+        trusted_proxies="127.0.0.1",
+    )
+    values.update(overrides)
+    return ConsoleSettings(**values)  # type: ignore[arg-type]
+
+
+class RunningConsole(LoopbackServer):
+    def __init__(self, settings: ConsoleSettings) -> None:
+        super().__init__(create_console(settings))
+
+
 @dataclass
 class Stack:
     db: asyncpg.Pool
@@ -223,6 +250,7 @@ class Stack:
     deps: Deps
     keys: Keyring
     edges: list[RunningEdge] = field(default_factory=list)
+    consoles: list[RunningConsole] = field(default_factory=list)
 
     @property
     def accounts(self) -> accounts_pb2_grpc.AccountServiceStub:
@@ -342,6 +370,17 @@ class Stack:
         self.edges.append(edge)
         return edge
 
+    async def start_console(self, **overrides: object) -> RunningConsole:
+        """The Performance Center, reading from this stack's control plane."""
+        values: dict[str, object] = {
+            "control_address": f"127.0.0.1:{self.control.port}",
+            **overrides,
+        }
+        console = RunningConsole(console_settings(**values))
+        await console.start()
+        self.consoles.append(console)
+        return console
+
 
 @contextlib.asynccontextmanager
 async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Stack]:
@@ -363,6 +402,8 @@ async def running_stack(dsn: str, **edge_overrides: object) -> AsyncIterator[Sta
         stack.edge_url = edge.url
         yield stack
     finally:
+        for console in stack.consoles:
+            await console.stop()
         for edge in reversed(stack.edges):
             await edge.stop()
         await http.aclose()

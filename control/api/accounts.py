@@ -3,6 +3,7 @@ from __future__ import annotations
 import grpc
 
 from control.api import convert
+from control.api.auth import current_caller
 from control.api.deps import Deps
 from control.domain import accounts
 from smarturls.v1 import accounts_pb2, accounts_pb2_grpc
@@ -37,3 +38,14 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
             self.deps.db, request.account_id, request.share_domain
         )
         return convert.account(account)
+
+    async def GetCaller(
+        self, request: accounts_pb2.GetCallerRequest, context: grpc.aio.ServicerContext
+    ) -> accounts_pb2.GetCallerResponse:
+        key = current_caller()
+        answer = accounts_pb2.GetCallerResponse(key_id=key.key_id, role=key.role, key_name=key.name)
+        if key.account_id is not None:
+            answer.account.CopyFrom(
+                convert.account(await accounts.get_account(self.deps.db, key.account_id))
+            )
+        return answer

@@ -10,6 +10,7 @@ call; a stream that is already open keeps the key it started with.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -24,6 +25,15 @@ from control.domain.errors import Unauthenticated
 from smarturls.v1 import minting_pb2
 
 _BEARER = "bearer "
+
+# The key of the call being handled, for the methods that answer about the
+# caller (AccountService/GetCaller). Set before the method runs, in its task.
+_CALLER: contextvars.ContextVar[ApiKey] = contextvars.ContextVar("caller")
+
+
+def current_caller() -> ApiKey:
+    """The key that made the call being handled (only under ApiKeyAuth)."""
+    return _CALLER.get()
 
 
 def presented_key(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
@@ -91,6 +101,7 @@ async def _checked(
 async def _allowed(caller: Caller, request: Any, request_streaming: bool) -> Any:
     """The request (or request stream) once the caller may make it."""
     key, rule = await caller()
+    _CALLER.set(key)
     if request_streaming:
         return _checked(key, rule, request)
     _check_accounts(key, rule, request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from control.domain.api_keys import GLOBAL_ROLES, ApiKey, Role
+from control.domain.api_keys import GLOBAL_ROLES, ROLES, ApiKey, Role
 from control.domain.errors import PermissionDenied
 
 # Kubernetes and compose probe health without a key; server reflection
@@ -23,10 +23,13 @@ class Rule:
     roles: frozenset[Role]
     # The request's account_id must be the key's account (for non-global roles).
     account_scoped: bool
+    # The request names no account: the answer is about the calling key alone.
+    about_caller: bool = False
 
 
 ADMIN: frozenset[Role] = frozenset({"admin"})
 SUPPORT_AND_READERS: frozenset[Role] = frozenset({"admin", "sender", "dashboard"})
+EVERY_ROLE: frozenset[Role] = frozenset(ROLES)
 SENDER: frozenset[Role] = frozenset({"sender"})
 DASHBOARD: frozenset[Role] = frozenset({"dashboard"})
 MERCHANT: frozenset[Role] = frozenset({"merchant"})
@@ -39,6 +42,8 @@ RULES: dict[str, Rule] = {
     _V1 + "AccountService/GetAccount": Rule(SUPPORT_AND_READERS, account_scoped=True),
     _V1 + "AccountService/SetSmartUrlsEnabled": Rule(ADMIN, account_scoped=True),
     _V1 + "AccountService/SetShareDomain": Rule(ADMIN, account_scoped=True),
+    # Any key may learn who it is (the console signs a marketer in with it).
+    _V1 + "AccountService/GetCaller": Rule(EVERY_ROLE, account_scoped=False, about_caller=True),
     _V1 + "TemplateService/CreateTemplate": Rule(ADMIN, account_scoped=True),
     _V1 + "TemplateService/GetTemplate": Rule(SUPPORT_AND_READERS, account_scoped=True),
     _V1 + "TemplateService/SetTemplateGoal": Rule(ADMIN, account_scoped=True),
@@ -75,7 +80,7 @@ def authorize(caller: ApiKey, method: str) -> Rule:
     rule = RULES.get(method)
     if rule is None or caller.role not in rule.roles:
         raise PermissionDenied.role(caller.role, method)
-    if caller.role not in GLOBAL_ROLES and not rule.account_scoped:
+    if caller.role not in GLOBAL_ROLES and not (rule.account_scoped or rule.about_caller):
         # A table mistake must not let an account-bound key act on every account.
         raise PermissionDenied.role(caller.role, method)
     return rule

@@ -27,10 +27,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 
 import smarturls.v1
+from common.control_channel import control_channel
 from control.api.permissions import RULES
 from control.domain.api_keys import GLOBAL_ROLES, ROLES, Role, revoke_api_key
 from control.server import server_credentials, start_grpc, stop_grpc
-from edge.control_channel import control_channel
 from smarturls.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2, minting_pb2, templates_pb2
 from tests.support import RunningEdge, Stack, edge_settings
 
@@ -212,6 +212,26 @@ async def test_no_key_a_malformed_key_an_unknown_key_and_a_revoked_key_are_unaut
     code, details = await call(plain, get, request, bearer(key))
     assert code == grpc.StatusCode.UNAUTHENTICATED
     assert details == f"authorization: API key {key_id} was revoked"
+
+
+async def test_every_key_learns_who_it_is_and_only_that(
+    stack: Stack, plain: grpc.aio.Channel
+) -> None:
+    mine, theirs = await two_accounts(stack)
+    accounts = accounts_pb2_grpc.AccountServiceStub(plain)
+    for role in ROLES:
+        key = await stack.keys.key(role, mine)
+        caller = await accounts.GetCaller(accounts_pb2.GetCallerRequest(), metadata=bearer(key))
+        assert caller.role == role
+        assert key.startswith(f"su_{caller.key_id}_")
+        if role in GLOBAL_ROLES:
+            assert not caller.HasField("account")
+        else:
+            assert caller.account.account_id == mine != theirs
+            assert caller.account.name == "Acme"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await accounts.GetCaller(accounts_pb2.GetCallerRequest())
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_health_needs_no_key(plain: grpc.aio.Channel) -> None:

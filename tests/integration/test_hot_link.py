@@ -12,8 +12,8 @@ from pathlib import Path
 from prometheus_client import REGISTRY
 
 from bench.click_feeder import human_click
+from common.control_channel import control_channel
 from edge import metrics
-from edge.control_channel import control_channel
 from edge.tracking import ClickBuffer
 from smarturls.v1 import common_pb2, edge_pb2_grpc, templates_pb2
 from tests.support import SPOOL_ROOT, Stack

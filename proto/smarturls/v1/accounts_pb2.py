@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsmarturls/v1/accounts.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1a\n\x12smart_urls_enabled\x18\x03 \x01(\x08\x12\x14\n\x0cshare_domain\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x14\x43reateAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\"A\n\x1aSetSmartUrlsEnabledRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"A\n\x15SetShareDomainRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x02 \x01(\t2\xc8\x02\n\x0e\x41\x63\x63ountService\x12J\n\rCreateAccount\x12\".smarturls.v1.CreateAccountRequest\x1a\x15.smarturls.v1.Account\x12\x44\n\nGetAccount\x12\x1f.smarturls.v1.GetAccountRequest\x1a\x15.smarturls.v1.Account\x12V\n\x13SetSmartUrlsEnabled\x12(.smarturls.v1.SetSmartUrlsEnabledRequest\x1a\x15.smarturls.v1.Account\x12L\n\x0eSetShareDomain\x12#.smarturls.v1.SetShareDomainRequest\x1a\x15.smarturls.v1.Accountb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsmarturls/v1/accounts.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1a\n\x12smart_urls_enabled\x18\x03 \x01(\x08\x12\x14\n\x0cshare_domain\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x14\x43reateAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\"A\n\x1aSetSmartUrlsEnabledRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"A\n\x15SetShareDomainRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x02 \x01(\t\"\x12\n\x10GetCallerRequest\"k\n\x11GetCallerResponse\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x10\n\x08key_name\x18\x03 \x01(\t\x12&\n\x07\x61\x63\x63ount\x18\x04 \x01(\x0b\x32\x15.smarturls.v1.Account2\x96\x03\n\x0e\x41\x63\x63ountService\x12J\n\rCreateAccount\x12\".smarturls.v1.CreateAccountRequest\x1a\x15.smarturls.v1.Account\x12\x44\n\nGetAccount\x12\x1f.smarturls.v1.GetAccountRequest\x1a\x15.smarturls.v1.Account\x12V\n\x13SetSmartUrlsEnabled\x12(.smarturls.v1.SetSmartUrlsEnabledRequest\x1a\x15.smarturls.v1.Account\x12L\n\x0eSetShareDomain\x12#.smarturls.v1.SetShareDomainRequest\x1a\x15.smarturls.v1.Account\x12L\n\tGetCaller\x12\x1e.smarturls.v1.GetCallerRequest\x1a\x1f.smarturls.v1.GetCallerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETSMARTURLSENABLEDREQUEST']._serialized_end=366
   _globals['_SETSHAREDOMAINREQUEST']._serialized_start=368
   _globals['_SETSHAREDOMAINREQUEST']._serialized_end=433
-  _globals['_ACCOUNTSERVICE']._serialized_start=436
-  _globals['_ACCOUNTSERVICE']._serialized_end=764
+  _globals['_GETCALLERREQUEST']._serialized_start=435
+  _globals['_GETCALLERREQUEST']._serialized_end=453
+  _globals['_GETCALLERRESPONSE']._serialized_start=455
+  _globals['_GETCALLERRESPONSE']._serialized_end=562
+  _globals['_ACCOUNTSERVICE']._serialized_start=565
+  _globals['_ACCOUNTSERVICE']._serialized_end=971
 # @@protoc_insertion_point(module_scope)

@@ -49,3 +49,19 @@ class SetShareDomainRequest(_message.Message):
     account_id: int
     share_domain: str
     def __init__(self, account_id: _Optional[int] = ..., share_domain: _Optional[str] = ...) -> None: ...
+
+class GetCallerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCallerResponse(_message.Message):
+    __slots__ = ("key_id", "role", "key_name", "account")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    role: str
+    key_name: str
+    account: Account
+    def __init__(self, key_id: _Optional[str] = ..., role: _Optional[str] = ..., key_name: _Optional[str] = ..., account: _Optional[_Union[Account, _Mapping]] = ...) -> None: ...

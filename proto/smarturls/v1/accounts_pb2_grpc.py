@@ -55,6 +55,11 @@ class AccountServiceStub:
                 request_serializer=smarturls_dot_v1_dot_accounts__pb2.SetShareDomainRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_accounts__pb2.Account.FromString,
                 _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/smarturls.v1.AccountService/GetCaller',
+                request_serializer=smarturls_dot_v1_dot_accounts__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_accounts__pb2.GetCallerResponse.FromString,
+                _registered_method=True)
 
 
 class AccountServiceServicer:
@@ -95,6 +100,14 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCaller(self, request, context):
+        """Who the calling key is: its role and, for a sender, dashboard or merchant
+        key, its account. Any valid key may ask (a dashboard signs its user in with it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +130,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.SetShareDomain,
                     request_deserializer=smarturls_dot_v1_dot_accounts__pb2.SetShareDomainRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_accounts__pb2.Account.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=smarturls_dot_v1_dot_accounts__pb2.GetCallerRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_accounts__pb2.GetCallerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +246,33 @@ class AccountService:
             '/smarturls.v1.AccountService/SetShareDomain',
             smarturls_dot_v1_dot_accounts__pb2.SetShareDomainRequest.SerializeToString,
             smarturls_dot_v1_dot_accounts__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.AccountService/GetCaller',
+            smarturls_dot_v1_dot_accounts__pb2.GetCallerRequest.SerializeToString,
+            smarturls_dot_v1_dot_accounts__pb2.GetCallerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,7 @@ def key(role: Role, account_id: int | None = 7) -> ApiKey:
 def test_account_bound_roles_only_reach_account_scoped_methods() -> None:
     for method, rule in RULES.items():
         if rule.roles - GLOBAL_ROLES:
-            assert rule.account_scoped, method
+            assert rule.account_scoped or rule.about_caller, method
 
 
 @pytest.mark.parametrize("role", ROLES)

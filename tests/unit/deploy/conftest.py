@@ -4,26 +4,16 @@ its tests; elsewhere they skip, saying how to get it."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.tools import unavailable
+
 ROOT = Path(__file__).resolve().parents[3]
 TOOLS_BIN = ROOT / ".tools" / "bin"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def unavailable(message: str) -> None:
-    """Fails under CI (a check that silently stops running is no check), skips elsewhere."""
-    if in_ci():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 def find_tool(name: str) -> str:

@@ -56,7 +56,17 @@ def control_channel(
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.aio.Channel:
     """A channel whose calls carry `api_key`; TLS verified against `tls_ca` if given."""
-    interceptors = api_key_interceptors(api_key)
+    return channel_to(address, tls_ca, options, api_key_interceptors(api_key))
+
+
+def channel_to(
+    address: str,
+    tls_ca: Path | None = None,
+    options: Sequence[tuple[str, Any]] = (),
+    interceptors: Sequence[Any] = (),
+) -> grpc.aio.Channel:
+    """A channel to the control plane whose callers pass their key per call
+    (a console serving many people, each with their own key)."""
     if tls_ca is None:
         return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
     credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca.read_bytes())
