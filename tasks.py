@@ -5,7 +5,7 @@
     python3 tasks.py test     # the test suite (what CI runs)
     python3 tasks.py proto    # regenerate the gRPC code from proto/
     python3 tasks.py lint     # ruff and mypy
-    python3 tasks.py tools    # promtool and buf into .tools/bin (`test` does it first)
+    python3 tasks.py tools    # promtool, buf (.tools/bin) and chromium (`test` does it first)
     python3 tasks.py lock     # refresh deploy/requirements.lock (the image's pins; --upgrade)
     python3 tasks.py bench-edge   # the edge benchmark (needs wrk; not part of the tests)
     python3 tasks.py bench-dashboard  # dashboards at 10M clicks, minting 1M (not in the tests)
@@ -14,7 +14,8 @@
 
 Each task first makes ./.venv and installs the project into it (again only when
 pyproject.toml changed), then runs inside it. `test` also installs the tools the
-deploy tests run (promtool, buf) into ./.tools, once.
+deploy tests run (promtool, buf) into ./.tools, once, and Debian's chromium for
+the browser tests.
 """
 
 from __future__ import annotations
@@ -123,11 +124,38 @@ def _install_buf() -> None:
     stamp.touch()
 
 
+def _install_chromium() -> None:
+    """Debian's chromium, for tests/browser (Playwright drives it; it never
+    downloads a browser of its own). A system package: it needs root."""
+    if shutil.which("chromium"):
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError("not root: apt-get install chromium, then run this again")
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+    quiet = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
+    if subprocess.run(install, env=quiet, stdout=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(install, env=quiet, stdout=subprocess.DEVNULL, check=True)
+
+
+TOOL_INSTALLS: dict[str, Callable[[], None]] = {
+    "promtool": _install_promtool,
+    "buf": _install_buf,
+    "chromium": _install_chromium,
+}
+
+
+def _tool_path(name: str) -> str | None:
+    local = TOOLS_BIN / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
 def ensure_tools() -> None:
-    """promtool and buf in .tools/bin, for tests/unit/deploy; a no-op once there.
-    A failed install is reported, not fatal: those tests then fail under CI=true
-    (and skip elsewhere) while the rest of the suite runs."""
-    for name, install in (("promtool", _install_promtool), ("buf", _install_buf)):
+    """promtool and buf in .tools/bin, for tests/unit/deploy, and chromium for
+    tests/browser; a no-op once there. A failed install is reported, not fatal:
+    those tests then fail under CI=true (and skip elsewhere) while the rest of
+    the suite runs."""
+    for name, install in TOOL_INSTALLS.items():
         try:
             install()
         except (OSError, RuntimeError, ValueError, subprocess.CalledProcessError) as error:
@@ -141,10 +169,13 @@ def test(rest: list[str]) -> int:
 
 def tools(rest: list[str]) -> int:
     ensure_tools()
-    missing = [name for name in ("promtool", "buf") if not (TOOLS_BIN / name).exists()]
-    for name in ("promtool", "buf"):
-        if name not in missing:
-            subprocess.run([str(TOOLS_BIN / name), "--version"], check=False)
+    missing = []
+    for name in TOOL_INSTALLS:
+        path = _tool_path(name)
+        if path is None:
+            missing.append(name)
+        else:
+            subprocess.run([path, "--version"], check=False, stderr=subprocess.DEVNULL)
     return 1 if missing else 0
 
 
@@ -190,7 +221,7 @@ TASKS: dict[str, Callable[[list[str]], int]] = {
     "run": lambda rest: in_venv("-m", "devstack", *rest),
     # the test suite, as CI runs it (after installing promtool and buf, once)
     "test": test,
-    # promtool and buf into .tools/bin, and their versions
+    # promtool and buf into .tools/bin, Debian's chromium, and their versions
     "tools": tools,
     # deploy/requirements.lock, the image's hashed pins, from pyproject.toml
     "lock": lock,
