@@ -9,6 +9,10 @@ and prints from one run on this machine:
   ListTemplatePerformance (the account's whole list, 90 days), beside GetAccount
   (a one-row lookup: the floor of any call) and beside counting one template's
   raw clicks at request time (the ratio shows why the dashboards read rollups);
+- p50/p99 of the Performance Center's pages (the console, its own process,
+  signed in with the dashboard key): the Emails Dashboard and a template page
+  over 90 days, timed from the HTTP client over loopback (so the server's own
+  time is at most that);
 - minting throughput: 1M Smart URLs through MintSmartUrlsBatches, and a share
   of that through MintSmartUrlsStream (one message a request), in seconds.
 
@@ -32,6 +36,7 @@ from pathlib import Path
 
 import asyncpg
 import grpc
+import httpx
 
 from bench.edge_bench import free_port
 from common.control_channel import control_channel
@@ -259,6 +264,51 @@ async def dashboard_figures(
     )
 
 
+async def console_figures(address: str, dashboard_key: str, template_ids: list[int]) -> None:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(SMARTURLS_CONTROL_ADDRESS=address, SMARTURLS_CONSOLE_PORT=str(port))
+    console = subprocess.Popen(
+        [sys.executable, "-m", "console"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pick = random.Random(11)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            signed_in = await client.post("/signin", data={"key": dashboard_key})
+            assert signed_in.status_code == 303, signed_in.text
+
+            async def page(path: str) -> object:
+                response = await client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                return response
+
+            emails = await timed(CALLS, lambda: page("/emails?range=90d&sort=goal_metric"))
+            template = await timed(
+                CALLS, lambda: page(f"/templates/{pick.choice(template_ids)}?range=90d")
+            )
+    finally:
+        console.terminate()
+        console.wait(10)
+    log("")
+    head = "console page (90 days, loopback HTTP)"
+    log(f"{head:44} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>11}")
+    for name, (p50, p99) in (
+        ("Emails Dashboard", emails),
+        ("template page (3 calls, chart by day)", template),
+    ):
+        log(f"{name:44} {p50:8.2f} {p99:8.2f} {'100':>11}")
+
+
 async def mint_figures(
     admin: grpc.aio.Channel,
     channel: grpc.aio.Channel,
@@ -363,6 +413,7 @@ async def main(args: argparse.Namespace) -> None:
         ):
             await asyncio.wait_for(channel.channel_ready(), 60)
             await dashboard_figures(channel, conn, account_id, template_ids)
+            await console_figures(address, keys["dashboard"], template_ids)
             if args.mint:
                 await mint_figures(admin, sender, account_id, args.mint, args.batch)
         await conn.close()
