@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def run_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         SMARTURLS_CONTROL_PORT=str(free_port()),
         SMARTURLS_EDGE_PORT=str(free_port()),
         SMARTURLS_CONTROL_METRICS_PORT=str(free_port()),
+        SMARTURLS_CONSOLE_PORT=str(free_port()),
     )
     env.update(overrides)
     return env
@@ -132,6 +134,22 @@ def test_run_command_starts_everything_and_stops_cleanly(tmp_path: Path) -> None
         assert "UNATTRIBUTED_REASON_NON_HUMAN_CLICK" in reply, reply
         row = dashboard_row(env, referral)
         assert (row["conv"], row["clicks"], row["bot"]) == ("1", "1", "1"), row
+
+        # The printed console address and key: the marketer's Emails Dashboard.
+        printed = re.search(r"open (http://\S+)/  \(key: (su_\S+)\)$", text, re.MULTILINE)
+        assert printed is not None, text
+        console, key = printed.groups()
+        sign_in = urllib.request.Request(
+            f"{console}/signin", data=urllib.parse.urlencode({"key": key}).encode()
+        )
+        with opener.open(sign_in) as response:
+            assert response.status == 303
+            cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{console}/emails", headers={"Cookie": cookie})
+        ) as response:
+            page = response.read().decode()
+        assert "Emails Dashboard" in page and referral in page
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
@@ -146,9 +164,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
     def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
         return fp
 
+    http_error_303 = http_error_302
+
 
 @pytest.mark.parametrize(
-    "variable", ["SMARTURLS_CONTROL_PORT", "SMARTURLS_EDGE_PORT", "SMARTURLS_CONTROL_METRICS_PORT"]
+    "variable",
+    [
+        "SMARTURLS_CONTROL_PORT",
+        "SMARTURLS_EDGE_PORT",
+        "SMARTURLS_CONTROL_METRICS_PORT",
+        "SMARTURLS_CONSOLE_PORT",
+    ],
 )
 def test_run_refuses_a_port_another_process_holds(tmp_path: Path, variable: str) -> None:
     with socket.socket() as other:

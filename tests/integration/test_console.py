@@ -214,3 +214,21 @@ async def test_page_times_are_exposed_to_prometheus(
     scraped = (await browser.get("/metrics")).text
     assert 'smarturls_console_page_seconds_count{page="sms",status="200"}' in scraped
     assert (await browser.get("/healthz")).text == "ok"
+
+
+async def test_an_account_without_templates_and_a_range_without_data_say_so(
+    stack: Stack, marketing: MarketingAccount, browser: httpx.AsyncClient
+) -> None:
+    empty = await stack.account(domain="empty.example")
+    await sign_in(browser, await stack.keys.key("dashboard", empty.account_id))
+    page = await browser.get("/sms")
+    assert page.status_code == 200 and "No SMS templates yet" in page.text
+    assert "data-table" not in page.text
+
+    await sign_in(browser, marketing.dashboard_key)
+    quiet = await browser.get("/emails?range=custom&from=2025-01-01&to=2025-01-31")
+    assert quiet.status_code == 200
+    assert "Nothing was sent, clicked or converted in this range" in quiet.text
+    assert "Counted 2025-01-01 00:00 UTC" in quiet.text
+    busy = await browser.get("/emails")
+    assert "Nothing was sent" not in busy.text

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from jinja2 import Environment, PackageLoader, select_autoescape
 from google.protobuf.timestamp_pb2 import Timestamp
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from console import formatting
 

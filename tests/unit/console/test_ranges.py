@@ -161,9 +161,7 @@ def _span(length: timedelta) -> DateRange:
         (timedelta(days=400), "day"),
     ],
 )
-def test_the_bucket_follows_the_span_when_nothing_is_asked(
-    length: timedelta, bucket: str
-) -> None:
+def test_the_bucket_follows_the_span_when_nothing_is_asked(length: timedelta, bucket: str) -> None:
     assert bucket_for(_span(length), None) == bucket
 
 
