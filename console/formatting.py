@@ -57,7 +57,7 @@ def duration(seconds: int) -> str:
         if seconds >= size and seconds % size == 0:
             amount = seconds // size
             return f"{amount} {unit}{'' if amount == 1 else 's'}"
-    return f"{seconds} seconds"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 FILTERS = {
