@@ -111,6 +111,7 @@ class Services:
         self.keys = generate_key_spec("A")
         self.control_port, self.edge_port = free_port(), free_port()
         self.floor_port, self.shaped_port = free_port(), free_port()
+        self.raw_port, self.durable_port = free_port(), free_port()
         self.env = dict(os.environ)
         self.env.pop("DATABASE_URL", None)
         self.env.update(
@@ -124,14 +125,17 @@ class Services:
         )
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, *args: str, cpu: int, yielding: bool = False) -> subprocess.Popen[bytes]:
+    def start(
+        self, *args: str, cpu: int, yielding: bool = False, **env: str
+    ) -> subprocess.Popen[bytes]:
+        """`env`: variables for this process only, over the shared ones."""
         # Each process logs to a file of its own, printed if the benchmark fails.
         log = self.workdir / f"{len(self.processes)}-{args[1]}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [*pinned(cpu, yielding=yielding), sys.executable, *args],
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -583,6 +587,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             floors.append(server.pid)
         floor_pid, shaped_pid = floors
+        raw = services.start("-m", "bench.raw_protocol", str(services.raw_port), cpu=SERVER_CPU)
         admin = await services.admin_key()
         async with services.channel(admin) as channel:
             await asyncio.wait_for(channel.channel_ready(), 120)
@@ -591,10 +596,21 @@ async def main(args: argparse.Namespace) -> None:
         services.env["SMARTURLS_CONTROL_API_KEY"] = create_key(services.env, "edge")
         edge = services.start("-m", "edge", cpu=SERVER_CPU)
         edge_url = f"http://127.0.0.1:{services.edge_port}"
+        durable = services.start(
+            "-m",
+            "edge",
+            cpu=SERVER_CPU,
+            SMARTURLS_EDGE_PORT=str(services.durable_port),
+            SMARTURLS_EDGE_SPOOL_DIR=str(workdir / "durable-spool"),
+            SMARTURLS_EDGE_DURABLE_CLICKS="true",
+        )
+        durable_url = f"http://127.0.0.1:{services.durable_port}"
         await wait_http(f"http://127.0.0.1:{services.floor_port}/")
         await wait_http(f"http://127.0.0.1:{services.shaped_port}/")
         await wait_http(f"{edge_url}/healthz")
+        await wait_http(f"{durable_url}/healthz")
         await warm(edge_url, f"hot.{DOMAIN}", tokens)
+        await warm(durable_url, f"hot.{DOMAIN}", tokens)
         dsn = f"postgresql://postgres@/postgres?host={workdir / 'pgdata'}"
 
         script = workdir / "warm.lua"
@@ -606,6 +622,9 @@ async def main(args: argparse.Namespace) -> None:
         )
         shaped = run_wrk(
             wrk, f"http://127.0.0.1:{services.shaped_port}", script, args.seconds, shaped_pid
+        )
+        raw_run = run_wrk(
+            wrk, f"http://127.0.0.1:{services.raw_port}", script, args.seconds, raw.pid
         )
         if args.profile:
             spy = subprocess.Popen(
@@ -627,6 +646,7 @@ async def main(args: argparse.Namespace) -> None:
         warm_run = run_wrk(wrk, edge_url, script, args.seconds, edge.pid)
         if args.profile:
             spy.wait()
+        durable_run = run_wrk(wrk, durable_url, script, args.seconds, durable.pid)
         cold_script = workdir / "cold.lua"
         lua_script(cold_script, tokens, cold, 10, f"hot.{DOMAIN}")
         # Cold tokens live on their own domain: they answer 404 here, after the same
@@ -650,7 +670,9 @@ async def main(args: argparse.Namespace) -> None:
         for name, result in (
             ("floor (raw ASGI 302)", floor),
             ("raw 302, the edge's headers", shaped),
+            ("raw protocol 302 (no ASGI: the limit)", raw_run),
             ("edge, warm cache", warm_run),
+            ("edge, warm cache, durable clicks", durable_run),
             ("edge, 10% cold tokens", cold_run),
             ("floor, the edge's clicks stored too", loaded),
         ):
@@ -675,6 +697,10 @@ async def main(args: argparse.Namespace) -> None:
             f"  edge, warm cache, in CPU per request against the floor's"
             f" ({floor['cpu_us']:.1f} against {warm_run['cpu_us']:.1f} µs):"
             f" {floor['cpu_us'] / warm_run['cpu_us']:.2f}"
+        )
+        print(
+            f"  durable against the edge: {durable_run['rps'] / warm_run['rps']:.2f} in req/s,"
+            f" {warm_run['cpu_us'] / durable_run['cpu_us']:.2f} in CPU per request"
         )
 
         # The pipeline's own machines: the control plane and PostgreSQL get both cores.

@@ -23,11 +23,11 @@ from typing import Any
 
 from bench.floor import app as floor_app
 from classifier import classify, classify_agent
-from edge.app import EdgeRuntime
 from edge.cache import LinkCache
 from edge.links import LinkFactory
 from edge.redirect import RedirectApp
 from edge.resolver import Resolver
+from edge.runtime import EdgeRuntime
 from edge.tracking import ClickBuffer
 from signing.keys import SigningKeys, generate_key_spec
 from signing.sources import SourceMinter

@@ -1,4 +1,5 @@
-"""python -m edge: one uvicorn worker on uvloop + httptools."""
+"""python -m edge: one uvicorn worker on uvloop, httptools parsing, the hot
+route answered by the edge's own protocol (edge/protocol.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import uvicorn
 
 from edge.app import create_app
+from edge.protocol import EdgeProtocol
 from edge.settings import EdgeSettings
 
 
@@ -24,7 +26,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=EdgeProtocol,
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import ipaddress
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -18,9 +17,11 @@ from starlette.routing import Route
 from common.control_channel import control_channel
 from edge import pages
 from edge.cache import LinkCache, RedisTier
+from edge.hot_path import normalize_host
 from edge.invalidation import follow_invalidations
-from edge.redirect import RedirectApp, normalize_host
+from edge.redirect import RedirectApp
 from edge.resolver import Resolver
+from edge.runtime import EdgeRuntime
 from edge.settings import EdgeSettings
 from edge.tracking import ClickBuffer
 from signing.sources import SourceMinter
@@ -32,14 +33,6 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
 ]
-
-
-@dataclass
-class EdgeRuntime:
-    cache: LinkCache
-    resolver: Resolver
-    clicks: ClickBuffer
-    sources: SourceMinter
 
 
 def is_internal_host(host: str) -> bool:

@@ -26,7 +26,7 @@ from smarturls.v1 import edge_pb2
 log = logging.getLogger(__name__)
 
 
-class _Gone:
+class Gone:
     """A token whose MAC is valid but whose link does not exist or was revoked."""
 
     __slots__ = ("expires",)
@@ -35,14 +35,14 @@ class _Gone:
         self.expires = expires
 
 
-GONE: Final = _Gone(float("inf"))
+GONE: Final = Gone(float("inf"))
 
 
 class LinkCache:
     def __init__(self, max_entries: int, ttl: float, negative_ttl: float) -> None:
         # A plain dict keeps insertion order too, at ~60 bytes an entry less than
         # an OrderedDict; eviction drops the oldest tenth at once (see _insert).
-        self._entries: dict[str, CachedLink | _Gone] = {}
+        self._entries: dict[str, CachedLink | Gone] = {}
         self._max_entries = max_entries
         self._ttl = ttl
         self._negative_ttl = negative_ttl
@@ -56,7 +56,7 @@ class LinkCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, token: str) -> CachedLink | _Gone | None:
+    def get(self, token: str) -> CachedLink | Gone | None:
         """The link, GONE, or None when the cache cannot say."""
         link = self._entries.get(token)
         if link is None:
@@ -64,7 +64,7 @@ class LinkCache:
         if link.expires < time.monotonic():
             del self._entries[token]
             return None
-        if isinstance(link, _Gone):
+        if isinstance(link, Gone):
             return GONE
         if link.smart_url_id in self._revoked:
             return GONE
@@ -90,7 +90,7 @@ class LinkCache:
         return shared
 
     def put_gone(self, token: str) -> None:
-        self._insert(token, _Gone(time.monotonic() + self._negative_ttl))
+        self._insert(token, Gone(time.monotonic() + self._negative_ttl))
 
     def is_stale(self, link: CachedLink) -> bool:
         return link.smart_url_id in self._revoked or link.shape.template_version < (
@@ -104,7 +104,7 @@ class LinkCache:
             known = self._template_versions.get(template.template_id, 0)
             self._template_versions[template.template_id] = max(known, template.version)
 
-    def _insert(self, token: str, entry: CachedLink | _Gone) -> None:
+    def _insert(self, token: str, entry: CachedLink | Gone) -> None:
         self._entries.pop(token, None)  # re-inserted at the end: it is the newest now
         self._entries[token] = entry
         if len(self._entries) > self._max_entries:
@@ -143,7 +143,7 @@ class RedisTier:
         self._ttl = int(ttl)
         self._negative_ttl = max(int(negative_ttl), 1)
 
-    async def get(self, token: str) -> edge_pb2.ResolvedLink | _Gone | None:
+    async def get(self, token: str) -> edge_pb2.ResolvedLink | Gone | None:
         try:
             value = await self._cache.get(token)
         except Exception as error:

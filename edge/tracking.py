@@ -133,10 +133,15 @@ class ClickBuffer:
 
     async def record_durably(self, click: EdgeClick) -> None:
         """Returns once the click is fsync'd in the spool."""
+        await asyncio.shield(self.record_in_next_group(click))
+
+    def record_in_next_group(self, click: EdgeClick) -> asyncio.Future[None]:
+        """Durable mode: the click joins the next group commit; the future is done
+        once it is fsync'd (SpoolUnavailable if that failed)."""
         self._group.append(click)
         if self._group_done is None:
             self._group_done = asyncio.get_running_loop().create_future()
-        await asyncio.shield(self._group_done)
+        return self._group_done
 
     @property
     def durable(self) -> bool:

@@ -19,7 +19,6 @@ import grpc
 import httpx
 import uvicorn
 from google.protobuf.timestamp_pb2 import Timestamp
-from starlette.applications import Starlette
 
 from console.app import create_app as create_console
 from console.settings import ConsoleSettings
@@ -30,6 +29,7 @@ from control.db.pool import create_pool
 from control.domain.api_keys import GLOBAL_ROLES, Role, create_api_key
 from control.server import RunningControl, start_grpc, stop_grpc
 from edge.app import create_app
+from edge.protocol import EdgeProtocol
 from edge.settings import EdgeSettings
 from signing.keys import SigningKeys, generate_key_spec
 from smarturls.v1 import (
@@ -186,7 +186,7 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
 class LoopbackServer:
     """An ASGI app on uvicorn on a loopback port, in this event loop."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Any, http: Any = "httptools") -> None:
         self.app = app
         config = uvicorn.Config(
             self.app,
@@ -194,7 +194,7 @@ class LoopbackServer:
             port=0,
             lifespan="on",
             log_level="warning",
-            http="httptools",
+            http=http,
         )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
@@ -217,8 +217,10 @@ class LoopbackServer:
 
 
 class RunningEdge(LoopbackServer):
+    """The edge as `python -m edge` serves it: its own protocol for the hot route."""
+
     def __init__(self, settings: EdgeSettings) -> None:
-        super().__init__(create_app(settings))
+        super().__init__(create_app(settings), http=EdgeProtocol)
 
 
 def console_settings(**overrides: object) -> ConsoleSettings:

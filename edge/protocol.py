@@ -1,0 +1,339 @@
+"""The edge's HTTP/1.1 connections: uvicorn's httptools protocol, answering
+GET/HEAD /{token} for a link held in memory itself (parse, answer, write the
+prepared bytes, synchronously: no ASGI scope, no task, no send coroutine), and
+handing every other request to the ASGI app exactly as uvicorn does: a link not
+in memory, durable mode, /healthz, /metrics, anything with a body.
+
+It also holds a request head to what a public server must: at most HEAD_LIMIT
+bytes and MAX_HEADERS headers (431, or 414 for the target), received within
+HEAD_TIMEOUT seconds of its first byte (408), and connected clients that send
+nothing are dropped after the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from functools import lru_cache
+from typing import Any
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.middleware.proxy_headers import _TrustedHosts
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from edge import metrics
+from edge.hot_path import (
+    TOKEN_PATH_LENGTH,
+    Answer,
+    RequestFacts,
+    answer_hit,
+    counted,
+    unavailable,
+)
+from edge.redirect import RedirectApp
+
+# Request line plus headers. Browsers send 1-2 KB; 8 KB is the common limit
+# (nginx's large_client_header_buffers, Node's --max-http-header-size is 16 KB).
+HEAD_LIMIT = 8 * 1024
+MAX_HEADERS = 100
+# Seconds from a head's first byte to its end (and from connecting to a first byte).
+HEAD_TIMEOUT = 10.0
+_QUERY = ord("?")
+_SLASH = ord("/")
+_HOT_METHODS = (b"GET", b"HEAD")
+_MEMORY_HIT = ("memory", "hit")
+
+
+class HeadRefused(Exception):
+    """Raised inside a parser callback to stop parsing a head that is refused."""
+
+
+class _Unused:
+    def set(self) -> None:
+        pass
+
+
+class _WaitingAnswer:
+    """Holds uvicorn's cycle slot while a durable answer waits for its click's
+    fsync: pipelined requests behind it queue as behind any unfinished response,
+    and a graceful shutdown waits for it (and closes after it)."""
+
+    __slots__ = ("disconnected", "keep_alive", "message_event", "response_complete")
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+        self.response_complete = False
+        self.disconnected = False
+        self.message_event = _Unused()
+
+
+@lru_cache(maxsize=8)
+def _trusted(forwarded_allow_ips: str) -> _TrustedHosts:
+    # uvicorn's own rule, so an address is believed here exactly when its
+    # ProxyHeadersMiddleware would believe it for the same request through ASGI.
+    return _TrustedHosts(forwarded_allow_ips)
+
+
+def _response(
+    answer: Answer, default_headers: list[tuple[bytes, bytes]], head: bool, keep_alive: bool
+) -> bytes:
+    """The response as uvicorn would write it for the same ASGI messages: its
+    default headers (date, server) first, then the answer's, then the length."""
+    parts = [STATUS_LINE[answer.status]]
+    for name, value in default_headers:
+        parts += (name, b": ", value, b"\r\n")
+    for name, value in answer.headers:
+        parts += (name, b": ", value, b"\r\n")
+    parts += (b"content-length: ", str(len(answer.body)).encode(), b"\r\n")
+    if not keep_alive:
+        parts.append(b"connection: close\r\n")
+    parts.append(b"\r\n")
+    if not head:
+        parts.append(answer.body)
+    return b"".join(parts)
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        app = config.app
+        self._redirect = app if isinstance(app, RedirectApp) else None
+        self._trusted = _trusted(str(config.forwarded_allow_ips)) if config.proxy_headers else None
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._reset_request()
+
+    def _reset_request(self) -> None:
+        self._in_head = False
+        self._head_size = 0
+        self._head_chunks = 0
+        self._header_count = 0
+        self._answered = False
+        # Anything that gives the request a body or asks for more than an answer.
+        self._not_plain = False
+        self._host = self._user_agent = self._referer = b""
+        self._forwarded_for: list[bytes] = []
+        self._refusal: tuple[int, bytes] | None = None
+
+    # -- the connection -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self._in_head:
+            self._head_chunks += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserError:
+            if self._refusal is not None:
+                self._refuse(*self._refusal)
+            else:
+                self.logger.warning("Invalid HTTP request received.")
+                self.send_400_response("Invalid HTTP request received.")
+            return
+        if self._in_head:
+            # A head arriving in pieces: bounded in size and in time.
+            if self._head_chunks > HEAD_LIMIT:
+                self._refuse(431, b"Request Header Fields Too Large")
+                return
+            if self._head_timer is None:
+                self._arm_head_timer()
+        elif self._answered and self.timeout_keep_alive_task is None and self._idle():
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
+    def _idle(self) -> bool:
+        return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    # -- the head ---------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reset_request()
+        self._in_head = True
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self._head_size += len(url)
+        if self._head_size > HEAD_LIMIT:
+            self._refusal = (414, b"URI Too Long")
+            raise HeadRefused
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4
+        self._header_count += 1
+        if self._head_size > HEAD_LIMIT or self._header_count > MAX_HEADERS:
+            self._refusal = (431, b"Request Header Fields Too Large")
+            raise HeadRefused
+        name = name.lower()
+        # llhttp keeps trailing whitespace, which RFC 9110 5.5 excludes from the value.
+        value = value.rstrip(b" \t")
+        if name == b"host":
+            self._host = value
+        elif name == b"user-agent":
+            self._user_agent = value
+        elif name == b"referer":
+            self._referer = value
+        elif name == b"x-forwarded-for":
+            self._forwarded_for.append(value)
+        elif name in (b"content-length", b"transfer-encoding", b"upgrade"):
+            self._not_plain = True
+        elif name == b"expect":
+            self._not_plain = True
+            if value.lower() == b"100-continue":
+                self.expect_100_continue = True
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._cancel_head_timer()
+        if not self._answer_here():
+            super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._answered:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._answered:
+            super().on_message_complete()
+
+    # -- the hot route ----------------------------------------------------------
+
+    def _answer_here(self) -> bool:
+        """Answers GET/HEAD /{token} for a link in memory; False leaves the request
+        to ASGI (whose answer then keeps its place among pipelined ones)."""
+        url = self.url
+        redirect = self._redirect
+        if (
+            redirect is None
+            or self._not_plain
+            or len(url) < TOKEN_PATH_LENGTH
+            or url[0] != _SLASH
+            or (len(url) > TOKEN_PATH_LENGTH and url[TOKEN_PATH_LENGTH] != _QUERY)
+            or not self._idle()
+            or self.flow.write_paused
+        ):
+            return False
+        runtime = redirect.runtime
+        method = self.parser.get_method()
+        if runtime is None or method not in _HOT_METHODS:
+            return False
+        token = url[1:TOKEN_PATH_LENGTH].decode("latin-1")
+        link = runtime.cache.get(token)
+        if link is None:
+            return False  # the resolver's work, through ASGI
+        started = time.perf_counter()
+        metrics.HOT.cache[_MEMORY_HIT] += 1
+        facts = RequestFacts(
+            method.decode(), token, self._host, self._user_agent, self._referer, self._client_ip()
+        )
+        answer, click = answer_hit(runtime, facts, link)
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        self._answered = True
+        if click is not None and runtime.clicks.durable:
+            # Answered once the click is fsync'd; the event loop goes on meanwhile.
+            waiting = _WaitingAnswer(keep_alive)
+            self.cycle = waiting  # type: ignore[assignment]
+            runtime.clicks.record_in_next_group(click).add_done_callback(
+                lambda done: self._answer_durably(waiting, answer, done, facts.method, started)
+            )
+            return True
+        if click is not None:
+            runtime.clicks.record(click)
+        self.transport.write(
+            _response(answer, self.server_state.default_headers, facts.method == "HEAD", keep_alive)
+        )
+        self.server_state.total_requests += 1
+        if not keep_alive:
+            self.transport.close()
+        counted(answer, started)
+        return True
+
+    def _answer_durably(
+        self,
+        waiting: _WaitingAnswer,
+        answer: Answer,
+        done: asyncio.Future[None],
+        method: str,
+        started: float,
+    ) -> None:
+        if done.cancelled() or done.exception() is not None:
+            # Durable mode promises no answered click is lost: answer none.
+            answer = unavailable(answer.hit_class)
+        waiting.response_complete = True
+        if self.transport.is_closing():
+            return  # the client left; its click is kept all the same
+        self.transport.write(
+            _response(
+                answer, self.server_state.default_headers, method == "HEAD", waiting.keep_alive
+            )
+        )
+        counted(answer, started)
+        if not waiting.keep_alive:
+            self.transport.close()
+        # uvicorn's own step after a response: the next pipelined request, or the
+        # keep-alive timer.
+        self.on_response_complete()
+
+    def _client_ip(self) -> str | None:
+        peer = self.client[0] if self.client else None
+        if self._forwarded_for and self._trusted is not None and peer in self._trusted:
+            host, _ = self._trusted.get_trusted_client_address(
+                b", ".join(self._forwarded_for).decode("latin-1")
+            )
+            if host:
+                return host
+        return peer
+
+    # -- limits -------------------------------------------------------------------
+
+    def _refuse(self, status: int, reason: bytes) -> None:
+        self._cancel_head_timer()
+        if not self.transport.is_closing():
+            self.transport.write(
+                STATUS_LINE[status]
+                + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
+                + str(len(reason)).encode()
+                + b"\r\nconnection: close\r\n\r\n"
+                + reason
+            )
+            self.transport.close()
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self._in_head:
+            self._refuse(408, b"Request Timeout")
+        elif self.cycle is None and not self._answered:
+            self.transport.close()  # connected, and never said a word

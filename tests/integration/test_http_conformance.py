@@ -1,0 +1,354 @@
+"""The edge's own HTTP/1.1 protocol (edge/protocol.py) against plain uvicorn
+serving the same app: one table of raw requests, sent to both; the status, the
+framing and whether the connection closes must be the same, except where the
+edge refuses on purpose what uvicorn lets through (a head too large). Then the
+limits themselves: slow heads, silent connections, a flood of pipelined
+requests nobody reads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from edge import protocol
+from edge.app import create_app
+from smarturls.v1 import common_pb2, templates_pb2
+from tests.http_wire import Exchange, exchange
+from tests.support import LoopbackServer, Stack, edge_settings
+
+pytestmark = pytest.mark.timeout(120)
+HOST = "share.acme.example"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    # The raw request(s), given the cached token and a token not yet cached.
+    build: Callable[[str, str], bytes]
+    expect: int = 1
+    heads: tuple[bool, ...] = ()
+    # Statuses the edge must answer where uvicorn answers otherwise (on purpose).
+    edge_only: tuple[int, ...] | None = None
+
+
+def get(target: str, *headers: str, method: str = "GET", version: str = "1.1") -> bytes:
+    lines = [
+        f"{method} {target} HTTP/{version}",
+        f"Host: {HOST}",
+        "User-Agent: Mozilla/5.0 (iPhone) Safari/604.1",
+        *headers,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def raw(text: str) -> Callable[[str, str], bytes]:
+    return lambda token, cold: text.replace("TOKEN", token).encode()
+
+
+CASES = [
+    Case("keep-alive GET", lambda t, c: get(f"/{t}")),
+    Case("HEAD has no body", lambda t, c: get(f"/{t}", method="HEAD"), heads=(True,)),
+    Case("query string on the token", lambda t, c: get(f"/{t}?utm_source=mail")),
+    Case("HTTP/1.0 closes", lambda t, c: get(f"/{t}", version="1.0")),
+    Case(
+        "HTTP/1.0 keep-alive asked",
+        lambda t, c: get(f"/{t}", "Connection: keep-alive", version="1.0"),
+    ),
+    Case("Connection: close", lambda t, c: get(f"/{t}", "Connection: close")),
+    Case("a link not in memory", lambda t, c: get(f"/{c}")),
+    Case("forged token", lambda t, c: get("/A0000000000x")),
+    Case("wrong host", lambda t, c: get(f"/{t}").replace(HOST.encode(), b"evil.example")),
+    Case("no Host header", raw("GET /TOKEN HTTP/1.1\r\nUser-Agent: x\r\n\r\n")),
+    Case("unknown path", lambda t, c: get("/some/where")),
+    Case("health on an IP", raw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")),
+    Case("POST to a token", lambda t, c: get(f"/{t}", "Content-Length: 0", method="POST")),
+    Case("absolute-form target", lambda t, c: get(f"http://{HOST}/{t}")),
+    Case(
+        "pipelined: token, health, token",
+        lambda t, c: (
+            get(f"/{t}") + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + get(f"/{t}")
+        ),
+        expect=3,
+    ),
+    Case(
+        "pipelined: uncached first, then cached",
+        lambda t, c: get(f"/{c}") + get(f"/{t}") + get(f"/{t}", method="HEAD"),
+        expect=3,
+        heads=(False, False, True),
+    ),
+    Case(
+        "pipelined ten, the last closes",
+        lambda t, c: get(f"/{t}") * 9 + get(f"/{t}", "Connection: close"),
+        expect=10,
+    ),
+    Case(
+        "GET with a body, then another request",
+        lambda t, c: get(f"/{t}", "Content-Length: 5")[:-2] + b"\r\nhello" + get(f"/{t}"),
+        expect=2,
+    ),
+    Case(
+        "GET with a chunked body, then another request",
+        lambda t, c: (
+            get(f"/{t}", "Transfer-Encoding: chunked") + b"5\r\nhello\r\n0\r\n\r\n" + get(f"/{t}")
+        ),
+        expect=2,
+    ),
+    Case(
+        "Expect: 100-continue",
+        lambda t, c: get(f"/{t}", "Expect: 100-continue", "Content-Length: 3") + b"abc",
+    ),
+    Case(
+        "Content-Length and Transfer-Encoding",
+        lambda t, c: get(f"/{t}", "Content-Length: 5", "Transfer-Encoding: chunked") + b"0\r\n\r\n",
+    ),
+    Case(
+        "two Content-Lengths",
+        lambda t, c: get(f"/{t}", "Content-Length: 1", "Content-Length: 2") + b"ab",
+    ),
+    Case(
+        "obfuscated Transfer-Encoding",
+        lambda t, c: get(f"/{t}", "Transfer-Encoding: xchunked") + b"0\r\n\r\n",
+    ),
+    Case(
+        "Transfer-Encoding with a space before the colon",
+        lambda t, c: get(f"/{t}", "Transfer-Encoding : chunked") + b"0\r\n\r\n",
+    ),
+    Case(
+        "chunked then identity",
+        lambda t, c: get(f"/{t}", "Transfer-Encoding: chunked, identity") + b"0\r\n\r\n",
+    ),
+    Case("negative Content-Length", lambda t, c: get(f"/{t}", "Content-Length: -1")),
+    Case(
+        "obs-fold header",
+        raw("GET /TOKEN HTTP/1.1\r\nHost: share.acme.example\r\nX-A: b\r\n c\r\n\r\n"),
+    ),
+    Case(
+        "NUL in a header",
+        raw("GET /TOKEN HTTP/1.1\r\nHost: share.acme.example\r\nX-A: b\x00c\r\n\r\n"),
+    ),
+    Case("bare LF line ends", raw("GET /TOKEN HTTP/1.1\nHost: share.acme.example\n\n")),
+    Case("garbage request line", raw("HELLO\r\n\r\n")),
+    Case("HTTP/2 preface", raw("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")),
+    Case("lower-case method", raw("get /TOKEN HTTP/1.1\r\nHost: share.acme.example\r\n\r\n")),
+    Case("unknown version", raw("GET /TOKEN HTTP/3.7\r\nHost: share.acme.example\r\n\r\n")),
+    Case("a 16 KB header", lambda t, c: get(f"/{t}", "X-Big: " + "a" * 16_000), edge_only=(431,)),
+    Case(
+        "101 headers",
+        lambda t, c: get(f"/{t}", *(f"X-H{i}: v" for i in range(101))),
+        edge_only=(431,),
+    ),
+    Case("a 9 KB target", lambda t, c: get(f"/{t}?q=" + "a" * 9000), edge_only=(414,)),
+    Case(
+        "a 1 MB header block",
+        lambda t, c: get(f"/{t}", *(f"X-H{i}: " + "a" * 10_000 for i in range(100))),
+        edge_only=(431,),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Twins:
+    edge_port: int
+    plain_port: int
+    # A token both have in memory.
+    cached: str
+    mint: Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture(params=[False, True], ids=["clicks-in-memory", "durable-clicks"])
+async def twins(stack: Stack, request: pytest.FixtureRequest) -> AsyncIterator[Twins]:
+    """The edge, and plain uvicorn serving the same app, both on one control plane;
+    in durable mode too (answers wait for their click's fsync)."""
+    durable: bool = request.param
+    account = await stack.account(domain=HOST)
+    link = templates_pb2.TemplateLink(
+        name="read", kind=common_pb2.LINK_KIND_TRACKED, destination_url="https://acme.example/a"
+    )
+    template = await stack.template(account.account_id, 0, [link])
+
+    async def mint(message_id: str) -> str:
+        minted = await stack.mint(account.account_id, template.template_id, message_id)
+        return urlsplit(minted["read"]).path[1:]
+
+    key = await stack.keys.key("edge")
+    settings = edge_settings(
+        f"127.0.0.1:{stack.control.port}", control_api_key=key, durable_clicks=durable
+    )
+    plain = LoopbackServer(create_app(settings), http="httptools")
+    await plain.start()
+    edge_url = (await stack.start_edge(durable_clicks=True)).url if durable else stack.edge_url
+    try:
+        cached = await mint("m-1")
+        urls = [edge_url, plain.url]
+        for url in urls:
+            assert (await stack.click(f"https://{HOST}/{cached}", edge_url=url)).status_code == 302
+        edge_port, plain_port = (int(url.rsplit(":", 1)[1]) for url in urls)
+        yield Twins(edge_port, plain_port, cached, mint)
+    finally:
+        await plain.stop()
+
+
+async def test_the_edge_answers_as_uvicorn_does(
+    twins: Twins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered_here: list[bool] = []
+    answer_here = protocol.EdgeProtocol._answer_here
+
+    def spy(self: protocol.EdgeProtocol) -> bool:
+        answered_here.append(answer_here(self))
+        return answered_here[-1]
+
+    monkeypatch.setattr(protocol.EdgeProtocol, "_answer_here", spy)
+    differences = []
+    for number, case in enumerate(CASES):
+        results: list[Exchange] = []
+        for port in (twins.edge_port, twins.plain_port):
+            # A fresh token neither has in memory: the first request for it resolves.
+            cold = await twins.mint(f"case-{number}-{port}")
+            request = case.build(twins.cached, cold)
+            results.append(
+                await exchange(port, request, expect=case.expect, heads=list(case.heads))
+            )
+        ours, theirs = results
+        ours_framing = [r.framing() for r in ours.responses]
+        theirs_framing = [r.framing() for r in theirs.responses]
+        if case.edge_only is not None:
+            assert [r.status for r in ours.responses] == list(case.edge_only), case.name
+            assert ours.closed, case.name
+            differences.append((case.name, theirs_framing, ours_framing))
+            continue
+        assert (ours_framing, ours.closed, ours.leftover) == (
+            theirs_framing,
+            theirs.closed,
+            theirs.leftover,
+        ), case.name
+        assert ours.responses, case.name
+        assert not [r for r in ours.responses if r.status >= 500], case.name
+    # The table did go through the edge's own route, not only through ASGI.
+    assert answered_here.count(True) >= 10
+    print(f"\n{len(CASES)} cases; where the edge refuses on purpose:")
+    for name, theirs_framing, ours_framing in differences:
+        print(f"  {name}: uvicorn {theirs_framing}, edge {ours_framing}")
+
+
+async def test_a_head_sent_a_byte_at_a_time_is_cut_off_and_a_silent_client_dropped(
+    twins: Twins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT", 0.5)
+    request = get(f"/{twins.cached}")
+
+    async def slowloris() -> bytes:
+        """A byte every 50 ms, listening in between (so it stops writing once
+        answered: writing on would make the closed socket answer with a reset)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", twins.edge_port)
+        try:
+            for byte in request[:-4]:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                try:
+                    answer = await asyncio.wait_for(reader.read(65536), 0.05)
+                except TimeoutError:
+                    continue
+                return answer + await asyncio.wait_for(reader.read(), 3)
+            return b"never answered"
+        finally:
+            writer.close()
+
+    async def silent() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", twins.edge_port)
+        try:
+            return await asyncio.wait_for(reader.read(), 3)
+        finally:
+            writer.close()
+
+    started = asyncio.get_running_loop().time()
+    answers = await asyncio.gather(*(slowloris() for _ in range(50)), silent())
+    assert asyncio.get_running_loop().time() - started < 3
+    for answer in answers[:-1]:
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:40]
+        assert b"connection: close" in answer
+    assert answers[-1] == b""  # closed without a word
+    # A client that sends its head at once is not touched by the limit.
+    ok = await exchange(twins.edge_port, request)
+    assert [r.status for r in ok.responses] == [302] and not ok.closed
+
+
+async def test_pipelined_requests_nobody_reads_wait_for_the_reader(twins: Twins) -> None:
+    """Ten thousand GETs written at once, responses read only afterwards: every
+    one answered, in order, and the edge serves other clients meanwhile."""
+    count = 10_000
+    reader, writer = await asyncio.open_connection("127.0.0.1", twins.edge_port)
+    writer.write(get(f"/{twins.cached}") * count)
+    await writer.drain()
+    other = await exchange(twins.edge_port, get(f"/{twins.cached}"))
+    assert [r.status for r in other.responses] == [302]
+    received = b""
+    while received.count(b"HTTP/1.1 302 Found\r\n") < count:
+        chunk = await asyncio.wait_for(reader.read(1 << 20), 10)
+        assert chunk, "closed early"
+        received += chunk
+    writer.close()
+    assert received.count(b"HTTP/1.1 ") == count
+
+
+def mutated(seed: bytes, rng: random.Random) -> bytes:
+    data = bytearray(seed)
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randrange(len(data) + 1)
+        operation = rng.randrange(6)
+        if operation == 0 and data:
+            data[min(at, len(data) - 1)] = rng.randrange(256)
+        elif operation == 1:
+            data[at:at] = bytes([rng.randrange(256)])
+        elif operation == 2:
+            del data[at : at + rng.randint(1, 16)]
+        elif operation == 3:
+            data[at:at] = data[at : at + rng.randint(1, 64)] * rng.randint(1, 4)
+        elif operation == 4:
+            data[at:at] = rng.choice([b"\r\n", b"\n", b":", b" ", b"\x00", b"\r\n\r\n", b"%"])
+        else:
+            data[at:at] = rng.choice(
+                [
+                    b"Content-Length: 9\r\n",
+                    b"Transfer-Encoding: chunked\r\n",
+                    b"Expect: 100-continue\r\n",
+                    b"Connection: close\r\n",
+                ]
+            )
+    return bytes(data)
+
+
+async def test_random_and_mutated_heads_never_get_a_5xx_a_hang_or_a_crash(
+    twins: Twins, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT", 1.0)
+    rng = random.Random(20261206)
+    cold = await twins.mint("fuzz")
+    seeds = [case.build(twins.cached, cold) for case in CASES if case.edge_only is None]
+    inputs = [mutated(rng.choice(seeds), rng) for _ in range(400)]
+    inputs += [bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))) for _ in range(100)]
+    limit = asyncio.Semaphore(25)
+
+    async def send(data: bytes) -> Exchange:
+        async with limit:
+            # An unfinished head is cut off after HEAD_TIMEOUT; a request waiting
+            # for a body it will never get, by the keep-alive rules: 5 s at most.
+            return await asyncio.wait_for(
+                exchange(twins.edge_port, data, expect=50, timeout=1.5, linger=0.1), 8
+            )
+
+    caplog.set_level(logging.ERROR)
+    results = await asyncio.gather(*(send(data) for data in inputs))
+    statuses = [r.status for result in results for r in result.responses]
+    assert statuses and not [s for s in statuses if s >= 500]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    # Still itself afterwards.
+    after = await exchange(twins.edge_port, get(f"/{twins.cached}"))
+    assert [r.status for r in after.responses] == [302]
+    print(f"\n{len(inputs)} inputs, {len(statuses)} responses: {sorted(set(statuses))}")
