@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 import httptools
 import uvloop
@@ -24,8 +25,7 @@ _RESPONSE = (
 
 class RawRedirect(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport: Any = transport  # uvloop's, which is no asyncio.Transport
         self.parser = httptools.HttpRequestParser(self)
 
     def data_received(self, data: bytes) -> None:

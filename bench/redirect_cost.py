@@ -6,7 +6,9 @@ directly, with the scopes uvicorn would pass (a warm cache of 10,000 referral
 links, an iPhone user agent, clicks captured and classified; acknowledgements
 are played by emptying the buffer every batch), beside the floor app called the
 same way, and prints microseconds a request for both and the difference: the
-edge's own work, without uvicorn's and without sending clicks. Then what
+edge's own work, without uvicorn's and without sending clicks. Then the same
+requests as bytes through the edge's own protocol (edge/protocol.py: parsing,
+the hot route, the response bytes) into a transport that drops them. Then what
 classifying a hit costs: an agent seen before (the hot path: a cache lookup)
 and one never seen (the labelled corpus's agents, each made unique).
 """
@@ -21,10 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
 from bench.floor import app as floor_app
 from classifier import classify, classify_agent
 from edge.cache import LinkCache
 from edge.links import LinkFactory
+from edge.protocol import EdgeProtocol
 from edge.redirect import RedirectApp
 from edge.resolver import Resolver
 from edge.runtime import EdgeRuntime
@@ -81,6 +87,55 @@ async def _per_request(app: Any, scopes: list[dict[str, Any]], count: int, drain
     return (time.perf_counter() - started) / count * 1e6
 
 
+class _Sink:
+    """A connection's transport that takes the response bytes and drops them."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += 1
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        raise AssertionError("the benchmark's connection must stay open")
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("203.0.113.7", 51000), "sockname": ("127.0.0.1", 8080)}.get(
+            name, default
+        )
+
+
+def _protocol(edge: RedirectApp) -> tuple[EdgeProtocol, _Sink]:
+    config = Config(edge, http=EdgeProtocol, lifespan="off", log_level="warning")
+    config.load()
+    state = ServerState()
+    state.default_headers = [(b"date", b"Sun, 06 Dec 2026 04:00:00 GMT"), (b"server", b"uvicorn")]
+    protocol = EdgeProtocol(config, state, {})
+    sink = _Sink()
+    protocol.connection_made(sink)  # type: ignore[arg-type]
+    return protocol, sink
+
+
+async def _protocol_per_request(
+    protocol: EdgeProtocol, requests: list[bytes], count: int, drain: Any
+) -> float:
+    started = time.perf_counter()
+    for i in range(count):
+        protocol.data_received(requests[i % len(requests)])
+        if i % 1000 == 999:
+            drain()
+    return (time.perf_counter() - started) / count * 1e6
+
+
 async def main(count: int, rounds: int) -> None:
     keys = SigningKeys.parse(generate_key_spec("A"))
     with tempfile.TemporaryDirectory() as spool:
@@ -105,16 +160,28 @@ async def main(count: int, rounds: int) -> None:
         assert runtime.clicks.depth == 1, "the requests must be redirects, each a click"
         acknowledged()
 
-        floors, edges = [], []
+        protocol, sink = _protocol(edge)
+        requests = [
+            f"GET /{token} HTTP/1.1\r\nHost: {DOMAIN}\r\n".encode()
+            + b"User-Agent: "
+            + AGENT
+            + b"\r\n\r\n"
+            for token in tokens
+        ]
+        floors, edges, below = [], [], []
         for _ in range(rounds):  # interleaved, so drift hits both alike
             floors.append(await _per_request(floor_app, scopes, count, lambda: None))
             edges.append(await _per_request(edge, scopes, count, acknowledged))
-    floor, mine = min(floors), min(edges)
+            below.append(await _protocol_per_request(protocol, requests, count, acknowledged))
+        assert sink.written == rounds * count, "every request answered by the protocol itself"
+        protocol._unset_keepalive_if_required()
+    floor, mine, hot = min(floors), min(edges), min(below)
     cached, new = _classifier_costs(count)
     print(f"in process, best of {rounds} rounds of {count:,} requests:")
     print(f"  floor app           {floor:6.2f} µs a request")
     print(f"  edge redirect path  {mine:6.2f} µs a request")
     print(f"  the edge's own work {mine - floor:6.2f} µs a request")
+    print(f"  below ASGI: parsed, answered, written by the edge's protocol {hot:6.2f} µs a request")
     print("classifying a hit:")
     print(f"  an agent seen before      {cached:8.2f} µs")
     print(f"  an agent never seen       {new:8.2f} µs (then cached per distinct agent)")

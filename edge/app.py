@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from common.control_channel import control_channel
+from common.control_channel import KeyedStub, channel_to
 from edge import pages
 from edge.cache import LinkCache, RedisTier
 from edge.hot_path import normalize_host
@@ -68,13 +68,10 @@ async def not_found(request: Request) -> Response:
 def create_app(settings: EdgeSettings) -> RedirectApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with control_channel(
-            settings.control_address,
-            settings.control_api_key,
-            settings.control_tls_ca,
-            CHANNEL_OPTIONS,
+        async with channel_to(
+            settings.control_address, settings.control_tls_ca, CHANNEL_OPTIONS
         ) as channel:
-            stub = edge_pb2_grpc.EdgeServiceStub(channel)
+            stub = KeyedStub(edge_pb2_grpc.EdgeServiceStub(channel), settings.control_api_key)
             cache = LinkCache(settings.cache_max_entries, settings.cache_ttl, settings.negative_ttl)
             redis = (
                 RedisTier(settings.redis_url, settings.cache_ttl, settings.negative_ttl)

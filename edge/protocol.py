@@ -42,7 +42,7 @@ MAX_HEADERS = 100
 HEAD_TIMEOUT = 10.0
 _QUERY = ord("?")
 _SLASH = ord("/")
-_HOT_METHODS = (b"GET", b"HEAD")
+_HOT_METHODS = {b"GET": "GET", b"HEAD": "HEAD"}
 _MEMORY_HIT = ("memory", "hit")
 
 
@@ -76,14 +76,27 @@ def _trusted(forwarded_allow_ips: str) -> _TrustedHosts:
     return _TrustedHosts(forwarded_allow_ips)
 
 
+class _DefaultHeaders:
+    """uvicorn's default headers (date, server) as bytes, made again only when
+    uvicorn replaces the list (once a second, for the date)."""
+
+    source: list[tuple[bytes, bytes]] | None = None
+    encoded = b""
+
+    @classmethod
+    def of(cls, headers: list[tuple[bytes, bytes]]) -> bytes:
+        if headers is not cls.source:
+            cls.encoded = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+            cls.source = headers
+        return cls.encoded
+
+
 def _response(
     answer: Answer, default_headers: list[tuple[bytes, bytes]], head: bool, keep_alive: bool
 ) -> bytes:
     """The response as uvicorn would write it for the same ASGI messages: its
     default headers (date, server) first, then the answer's, then the length."""
-    parts = [STATUS_LINE[answer.status]]
-    for name, value in default_headers:
-        parts += (name, b": ", value, b"\r\n")
+    parts = [STATUS_LINE[answer.status], _DefaultHeaders.of(default_headers)]
     for name, value in answer.headers:
         parts += (name, b": ", value, b"\r\n")
     parts += (b"content-length: ", str(len(answer.body)).encode(), b"\r\n")
@@ -108,6 +121,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._redirect = app if isinstance(app, RedirectApp) else None
         self._trusted = _trusted(str(config.forwarded_allow_ips)) if config.proxy_headers else None
         self._head_timer: asyncio.TimerHandle | None = None
+        self._last_read = self.loop.time()
         self._reset_request()
 
     def _reset_request(self) -> None:
@@ -119,7 +133,7 @@ class EdgeProtocol(HttpToolsProtocol):
         # Anything that gives the request a body or asks for more than an answer.
         self._not_plain = False
         self._host = self._user_agent = self._referer = b""
-        self._forwarded_for: list[bytes] = []
+        self._forwarded_for: list[bytes] | None = None
         self._refusal: tuple[int, bytes] | None = None
 
     # -- the connection -------------------------------------------------------
@@ -133,7 +147,10 @@ class EdgeProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        self._unset_keepalive_if_required()
+        # uvicorn cancels its keep-alive timer on every read and arms a new one
+        # after every response; here the timer stays, and when it fires it
+        # looks at when the connection last read (timeout_keep_alive_handler).
+        self._last_read = self.loop.time()
         if self._in_head:
             self._head_chunks += len(data)
         try:
@@ -158,10 +175,22 @@ class EdgeProtocol(HttpToolsProtocol):
                 return
             if self._head_timer is None:
                 self._arm_head_timer()
-        elif self._answered and self.timeout_keep_alive_task is None and self._idle():
+        elif self._answered and self.timeout_keep_alive_task is None:
             self.timeout_keep_alive_task = self.loop.call_later(
                 self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
+
+    def timeout_keep_alive_handler(self) -> None:
+        self.timeout_keep_alive_task = None
+        idle_for = self.loop.time() - self._last_read
+        if idle_for < self.timeout_keep_alive or not self._idle() or self._in_head:
+            # Busy since the timer was set: look again when it could have been idle long enough.
+            wait = max(self.timeout_keep_alive - idle_for, 0.1)
+            self.timeout_keep_alive_task = self.loop.call_later(
+                wait, self.timeout_keep_alive_handler
+            )
+            return
+        super().timeout_keep_alive_handler()
 
     def _idle(self) -> bool:
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
@@ -169,9 +198,20 @@ class EdgeProtocol(HttpToolsProtocol):
     # -- the head ---------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        # uvicorn's own (the ASGI scope) is made only for a request that goes to
+        # ASGI: _to_asgi().
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
         self._reset_request()
         self._in_head = True
+
+    def _to_asgi(self) -> None:
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        HttpToolsProtocol.on_message_begin(self)
+        self.url, self.headers, self.expect_100_continue = url, headers, expect
+        self.scope["headers"] = headers
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -196,6 +236,8 @@ class EdgeProtocol(HttpToolsProtocol):
         elif name == b"referer":
             self._referer = value
         elif name == b"x-forwarded-for":
+            if self._forwarded_for is None:
+                self._forwarded_for = []
             self._forwarded_for.append(value)
         elif name in (b"content-length", b"transfer-encoding", b"upgrade"):
             self._not_plain = True
@@ -207,9 +249,10 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._cancel_head_timer()
+        if self._head_timer is not None:
+            self._cancel_head_timer()
         if not self._answer_here():
-            super().on_headers_complete()
+            self._to_asgi()
 
     def on_body(self, body: bytes) -> None:
         if not self._answered:
@@ -226,19 +269,21 @@ class EdgeProtocol(HttpToolsProtocol):
         to ASGI (whose answer then keeps its place among pipelined ones)."""
         url = self.url
         redirect = self._redirect
+        cycle = self.cycle
         if (
             redirect is None
             or self._not_plain
             or len(url) < TOKEN_PATH_LENGTH
             or url[0] != _SLASH
             or (len(url) > TOKEN_PATH_LENGTH and url[TOKEN_PATH_LENGTH] != _QUERY)
-            or not self._idle()
+            or (cycle is not None and not cycle.response_complete)
+            or self.pipeline
             or self.flow.write_paused
         ):
             return False
         runtime = redirect.runtime
-        method = self.parser.get_method()
-        if runtime is None or method not in _HOT_METHODS:
+        method = _HOT_METHODS.get(self.parser.get_method())
+        if runtime is None or method is None:
             return False
         token = url[1:TOKEN_PATH_LENGTH].decode("latin-1")
         link = runtime.cache.get(token)
@@ -247,7 +292,7 @@ class EdgeProtocol(HttpToolsProtocol):
         started = time.perf_counter()
         metrics.HOT.cache[_MEMORY_HIT] += 1
         facts = RequestFacts(
-            method.decode(), token, self._host, self._user_agent, self._referer, self._client_ip()
+            method, token, self._host, self._user_agent, self._referer, self._client_ip()
         )
         answer, click = answer_hit(runtime, facts, link)
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()

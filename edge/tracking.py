@@ -21,6 +21,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from common.backoff import Backoff
+from common.control_channel import failure
 from edge import metrics
 from edge.spool import Cursor, Spool
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
@@ -82,6 +83,27 @@ def click_batch(clicks: list[EdgeClick]) -> edge_pb2.ClickBatch:
     )
     columns.strings.extend(strings)
     return edge_pb2.ClickBatch(columns=columns)
+
+
+def clicks_of(batch: edge_pb2.ClickBatch) -> list[EdgeClick]:
+    """The clicks of a batch in column form: click_batch() undone."""
+    columns = batch.columns
+    strings = list(columns.strings)
+    ids = columns.click_ids
+    return [
+        EdgeClick(
+            click_id=ids[16 * i : 16 * i + 16],
+            smart_url_id=columns.smart_url_ids[i],
+            clicked_at_us=columns.clicked_at_us[i],
+            method=strings[columns.method[i]],
+            user_agent=strings[columns.user_agent[i]],
+            ip_prefix=strings[columns.ip_prefix[i]],
+            referer=strings[columns.referer[i]],
+            hit_class=strings[columns.hit_class[i]],
+            reasons=tuple(r for r in strings[columns.reasons[i]].split("\n") if r),
+        )
+        for i in range(len(columns.smart_url_ids))
+    ]
 
 
 def _batch_bytes(clicks: list[EdgeClick]) -> bytes:
@@ -220,7 +242,7 @@ class ClickBuffer:
                 # InvalidStateError on write, and the sender must outlive it.
                 metrics.FLUSH_ERRORS.inc()
                 delay = backoff.next_delay()
-                log.warning("click stream failed (%r); retrying in %.1fs", error, delay)
+                log.warning("click stream failed (%s); retrying in %.1fs", failure(error), delay)
                 await self._spill()  # never raises: on failure the clicks stay in memory
                 if self._closing:
                     return
@@ -324,6 +346,11 @@ class ClickBuffer:
                 self._cursor = Cursor(segment)
             peek = Cursor(segment, self._cursor.offset)
             records = self._spool.read(peek)
+            # Durable mode spools a record per group commit (a few ms of clicks):
+            # sent one by one, each waiting for its acknowledgement, a backlog of
+            # them drains at one round trip per group. Sent as batches of up to
+            # max_batch clicks, a backlog drains as fast as live sending does.
+            merged: list[EdgeClick] = []
             for record in records:
                 try:
                     batch = edge_pb2.ClickBatch.FromString(record)
@@ -334,9 +361,16 @@ class ClickBuffer:
                     metrics.SPOOL_ERRORS.inc()
                     self._spool.set_aside(segment)
                     break
-                # The spool is in order: this batch holds its oldest unacknowledged click.
-                self._spool_oldest_us = _first_click_us(batch) or self._spool_oldest_us
-                await self._send(call, batch)
+                if batch.clicks:  # the row form: sent as it is
+                    await self._send_merged(call, merged)
+                    self._spool_oldest_us = _first_click_us(batch) or self._spool_oldest_us
+                    await self._send(call, batch)
+                    continue
+                merged += clicks_of(batch)
+                while len(merged) >= self._max_batch:
+                    await self._send_merged(call, merged[: self._max_batch])
+                    del merged[: self._max_batch]
+            await self._send_merged(call, merged)
             self._cursor.offset = peek.offset
             if records:
                 continue
@@ -358,6 +392,14 @@ class ClickBuffer:
                         self._spool.remove(segment)
                 continue
             await self._wait_for_spool()
+
+    async def _send_merged(self, call: grpc.aio.StreamStreamCall, clicks: list[EdgeClick]) -> None:
+        """Sends `clicks` as one batch (once acknowledged) and empties the list."""
+        if clicks:
+            # The spool is in order: this batch holds its oldest unacknowledged click.
+            self._spool_oldest_us = clicks[0].clicked_at_us
+            await self._send(call, click_batch(clicks))
+            clicks.clear()
 
     async def _wait_for_spool(self) -> None:
         """Until a group is committed (durable mode) or a flush interval passes."""

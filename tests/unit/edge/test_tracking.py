@@ -4,7 +4,7 @@ import pytest
 
 from classifier import client_facts
 from control.api.convert import click_rows
-from edge.tracking import EdgeClick, click_batch
+from edge.tracking import EdgeClick, click_batch, clicks_of
 
 
 @pytest.mark.parametrize(
@@ -20,10 +20,10 @@ def test_addresses_are_never_kept_whole(host: str, prefix: str) -> None:
     assert client_facts(host)[0] == prefix
 
 
-def test_a_column_batch_reads_back_as_the_clicks_recorded() -> None:
+def recorded_clicks() -> list[EdgeClick]:
     # Every field distinct, and strings repeated across clicks and columns, so a
     # column in the wrong place or a wrong dictionary index shows.
-    clicks = [
+    return [
         EdgeClick(
             bytes([n]) * 16,
             100 + n,
@@ -50,6 +50,18 @@ def test_a_column_batch_reads_back_as_the_clicks_recorded() -> None:
             ]
         )
     ]
+
+
+def test_a_column_batch_reads_back_as_the_clicks_recorded() -> None:
+    clicks = recorded_clicks()
     rows = click_rows(click_batch(clicks))
     assert rows == [(*c[:8], "\n".join(c.reasons)) for c in clicks]
     assert click_rows(click_batch([])) == []
+
+
+def test_spooled_batches_merge_back_into_the_clicks_they_hold() -> None:
+    """Replay joins a durable spool's many small records into full batches."""
+    clicks = recorded_clicks()
+    assert clicks_of(click_batch(clicks)) == clicks
+    assert clicks_of(click_batch(clicks[:1])) + clicks_of(click_batch(clicks[1:])) == clicks
+    assert clicks_of(click_batch([])) == []
