@@ -21,7 +21,8 @@ from pathlib import Path
 import uuid_utils
 
 from common.control_channel import control_channel
-from edge.tracking import ClickBuffer, EdgeClick
+from edge.clicks import EdgeClick
+from edge.tracking import ClickBuffer
 from smarturls.v1 import edge_pb2_grpc
 
 TICK = 0.005

@@ -712,6 +712,8 @@ async def main(args: argparse.Namespace) -> None:
             before = rss_mb(edge.pid)
             many = await seed(services, admin, args.memory_links, "mem")
             await asyncio.to_thread(fill_with_wrk, wrk, edge_url, f"mem.{DOMAIN}", many, workdir)
+            # Once the fill's clicks are stored: what the links cost, not a backlog.
+            await settled_clicks(dsn)
             after = rss_mb(edge.pid)
             print(
                 f"\nedge memory: {before:.0f} MB before, {after:.0f} MB RSS with"

@@ -18,9 +18,9 @@ import uuid_utils
 from classifier import PREVIEW, classify, client_facts
 from edge import metrics, pages
 from edge.cache import Gone
+from edge.clicks import MAX_REFERER, MAX_UA, EdgeClick
 from edge.links import CachedLink
 from edge.runtime import EdgeRuntime
-from edge.tracking import MAX_REFERER, MAX_UA, EdgeClick
 from signing.tokens import TOKEN_LENGTH
 
 # "/" and the token: the only paths this route answers.

@@ -10,6 +10,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edge import metrics
+from edge.group_commit import SpoolUnavailable
 from edge.hot_path import (
     TOKEN_PATH_LENGTH,
     Answer,
@@ -20,7 +21,6 @@ from edge.hot_path import (
 )
 from edge.resolver import ControlUnavailable
 from edge.runtime import EdgeRuntime
-from edge.tracking import SpoolUnavailable
 
 _EMPTY = (b"content-length", b"0")
 _MEMORY_HIT = ("memory", "hit")

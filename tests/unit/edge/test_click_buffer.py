@@ -12,8 +12,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from edge.clicks import EdgeClick
+from edge.group_commit import SpoolUnavailable
 from edge.spool import Cursor, Spool
-from edge.tracking import ClickBuffer, EdgeClick, SpoolUnavailable
+from edge.tracking import ClickBuffer
 from smarturls.v1 import edge_pb2_grpc
 from tests.support import eventually
 

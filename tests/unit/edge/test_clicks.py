@@ -4,7 +4,7 @@ import pytest
 
 from classifier import client_facts
 from control.api.convert import click_rows
-from edge.tracking import EdgeClick, click_batch, clicks_of
+from edge.clicks import EdgeClick, click_batch, clicks_of
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,77 @@
+"""Durable mode's group commit: clicks gather for GROUP_INTERVAL, then go to the
+spool together in one fsync'd write; each click's request is answered once its
+group is on disk (or refused if the write failed)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from edge.clicks import EdgeClick
+
+log = logging.getLogger(__name__)
+
+# How long a click may wait for its group's fsync.
+GROUP_INTERVAL = 0.002
+
+
+class SpoolUnavailable(Exception):
+    """Durable mode could not write the click to the spool: the request fails."""
+
+
+class GroupCommit:
+    def __init__(
+        self, write: Callable[[list[EdgeClick]], Awaitable[None]], committed: Callable[[], None]
+    ) -> None:
+        # write: appends clicks to the spool, fsync'd, raising on failure;
+        # committed: told after each group is on disk (the replay sends it).
+        self._write = write
+        self._committed = committed
+        self._group: list[EdgeClick] = []
+        self._done: asyncio.Future[None] | None = None
+        # Set by a group's first click: an idle edge does not wake every 2 ms.
+        self._started = asyncio.Event()
+
+    def add(self, click: EdgeClick) -> asyncio.Future[None]:
+        """The click joins the next group; the future is done once it is fsync'd."""
+        if not self._group:
+            self._started.set()
+        self._group.append(click)
+        if self._done is None:
+            self._done = asyncio.get_running_loop().create_future()
+        return self._done
+
+    @property
+    def waiting(self) -> list[EdgeClick]:
+        """The clicks of the group being gathered, oldest first."""
+        return self._group
+
+    async def run(self, closing: Callable[[], bool]) -> None:
+        while not (closing() and not self._group):
+            if not self._group:
+                # Looked at again every 50 ms so that closing is noticed.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._started.wait(), 0.05)
+                self._started.clear()
+                continue
+            await asyncio.sleep(GROUP_INTERVAL)
+            await self.commit()
+
+    async def commit(self) -> None:
+        clicks, done = self._group, self._done
+        self._group, self._done = [], None
+        try:
+            await self._write(clicks)
+        except Exception as error:
+            # These requests fail (they were not answered yet); the next group
+            # is tried afresh, so one bad fsync does not hang every later click.
+            log.error("spool write failed, %d clicks refused: %r", len(clicks), error)
+            if done is not None:
+                done.set_exception(SpoolUnavailable(str(error)))
+                done.exception()  # retrieved here: waiters that went away must not warn
+            return
+        if done is not None:
+            done.set_result(None)
+        self._committed()
