@@ -1,5 +1,5 @@
 """Every metric the Grafana dashboard and the alert rules query is one the
-edge or the control plane exposes: a renamed metric would leave a panel empty
+edge, the control plane or the console exposes: a renamed metric would leave a panel empty
 and an alert silent, with nothing failing."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import REGISTRY
 
+import console.metrics
 import control.api.edge
 import control.api.errors
 import control.domain.rollups
@@ -23,6 +24,7 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), 
 
 def exposed() -> set[str]:
     assert control.api.edge and control.api.errors and control.domain.rollups and edge.metrics
+    assert console.metrics
     names = set()
     for family in REGISTRY.collect():
         for suffix in SUFFIXES.get(family.type, ("",)):
@@ -45,6 +47,7 @@ def queried_by_alerts() -> set[str]:
 def test_the_dashboard_queries_only_live_metrics() -> None:
     queried = queried_by_dashboard()
     assert "smarturls_edge_click_ack_lag_seconds_bucket" in queried
+    assert "smarturls_console_page_seconds_bucket" in queried
     assert queried - exposed() == set()
 
 
