@@ -76,7 +76,8 @@ class SpoolReplay:
             # sent one by one, each waiting for its acknowledgement, a backlog of
             # them drains at one round trip per group. Sent as batches of up to
             # max_batch clicks, a backlog drains as fast as live sending does.
-            merged: list[EdgeClick] = []
+            joined: list[edge_pb2.ClickBatch] = []
+            size = 0
             for record in records:
                 try:
                     batch = edge_pb2.ClickBatch.FromString(record)
@@ -87,16 +88,16 @@ class SpoolReplay:
                     metrics.SPOOL_ERRORS.inc()
                     self._spool.set_aside(segment)
                     break
+                count = len(batch.columns.smart_url_ids)
+                if batch.clicks or (joined and size + count > self._max_batch):
+                    await self._send_joined(call, joined)
+                    size = 0
                 if batch.clicks:  # the row form: sent as it is
-                    await self._send_merged(call, merged)
-                    self._spool_oldest_us = first_click_us(batch) or self._spool_oldest_us
-                    await self._send(call, batch)
+                    await self._send_joined(call, [batch])
                     continue
-                merged += clicks_of(batch)
-                while len(merged) >= self._max_batch:
-                    await self._send_merged(call, merged[: self._max_batch])
-                    del merged[: self._max_batch]
-            await self._send_merged(call, merged)
+                joined.append(batch)
+                size += count
+            await self._send_joined(call, joined)
             self._cursor.offset = peek.offset
             if records:
                 continue
@@ -119,13 +120,21 @@ class SpoolReplay:
                 continue
             await self._wait_for_spool()
 
-    async def _send_merged(self, call: grpc.aio.StreamStreamCall, clicks: list[EdgeClick]) -> None:
-        """Sends `clicks` as one batch (once acknowledged) and empties the list."""
-        if clicks:
-            # The spool is in order: this batch holds its oldest unacknowledged click.
-            self._spool_oldest_us = clicks[0].clicked_at_us
-            await self._send(call, click_batch(clicks))
-            clicks.clear()
+    async def _send_joined(
+        self, call: grpc.aio.StreamStreamCall, batches: list[edge_pb2.ClickBatch]
+    ) -> None:
+        """Sends `batches` as one (a lone batch as it is), once acknowledged, and
+        empties the list. Records are at most max_batch clicks, so one is never split."""
+        if not batches:
+            return
+        if len(batches) == 1:
+            batch = batches[0]
+        else:
+            batch = click_batch([click for b in batches for click in clicks_of(b)])
+        # The spool is in order: this batch holds its oldest unacknowledged click.
+        self._spool_oldest_us = first_click_us(batch) or self._spool_oldest_us
+        await self._send(call, batch)
+        batches.clear()
 
     async def _wait_for_spool(self) -> None:
         """Until a group is committed (durable mode) or a flush interval passes."""
