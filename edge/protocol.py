@@ -1,8 +1,9 @@
 """The edge's HTTP/1.1 connections: uvicorn's httptools protocol, answering
 GET/HEAD /{token} for a link held in memory itself (parse, answer, write the
-prepared bytes, synchronously: no ASGI scope, no task, no send coroutine), and
-handing every other request to the ASGI app exactly as uvicorn does: a link not
-in memory, durable mode, /healthz, /metrics, anything with a body.
+prepared bytes, synchronously: no ASGI scope, no task, no send coroutine; in
+durable mode once the click is fsync'd), and handing every other request to the
+ASGI app exactly as uvicorn does: a link not in memory, /healthz, /metrics,
+anything with a body.
 
 It also holds a request head to what a public server must: at most HEAD_LIMIT
 bytes and MAX_HEADERS headers (431, or 414 for the target), received within
@@ -119,7 +120,9 @@ class EdgeProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         app = config.app
         self._redirect = app if isinstance(app, RedirectApp) else None
-        self._trusted = _trusted(str(config.forwarded_allow_ips)) if config.proxy_headers else None
+        allowed = config.forwarded_allow_ips
+        trusted = allowed if isinstance(allowed, str) else ",".join(allowed)
+        self._trusted = _trusted(trusted) if config.proxy_headers else None
         self._head_timer: asyncio.TimerHandle | None = None
         self._last_read = self.loop.time()
         self._reset_request()
