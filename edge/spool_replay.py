@@ -74,8 +74,9 @@ class SpoolReplay:
             records = self._spool.read(peek)
             # Durable mode spools a record per group commit (a few ms of clicks):
             # sent one by one, each waiting for its acknowledgement, a backlog of
-            # them drains at one round trip per group. Sent as batches of up to
-            # max_batch clicks, a backlog drains as fast as live sending does.
+            # them drains at one round trip per group. Joined into batches of up
+            # to max_batch clicks, it pays one round trip per batch, as live
+            # sending does.
             joined: list[edge_pb2.ClickBatch] = []
             size = 0
             for record in records:
