@@ -54,6 +54,30 @@ def click_batch(clicks: list[EdgeClick]) -> edge_pb2.ClickBatch:
     return edge_pb2.ClickBatch(columns=columns)
 
 
+# The string columns: indexes into ClickColumns.strings.
+_INDEXED = ("method", "user_agent", "ip_prefix", "referer", "hit_class", "reasons")
+
+
+def joined_batch(batches: list[edge_pb2.ClickBatch]) -> edge_pb2.ClickBatch:
+    """Column batches as one, their clicks in order: the columns concatenated and
+    each batch's string indexes mapped into one dictionary. No click is rebuilt,
+    so joining costs a small part of what clicks_of() and click_batch() would."""
+    strings: dict[str, int] = {}
+    columns = edge_pb2.ClickColumns()
+    ids = []
+    for batch in batches:
+        part = batch.columns
+        ids.append(part.click_ids)
+        columns.smart_url_ids.extend(part.smart_url_ids)
+        columns.clicked_at_us.extend(part.clicked_at_us)
+        index = [strings.setdefault(text, len(strings)) for text in part.strings]
+        for name in _INDEXED:
+            getattr(columns, name).extend(map(index.__getitem__, getattr(part, name)))
+    columns.click_ids = b"".join(ids)
+    columns.strings.extend(strings)
+    return edge_pb2.ClickBatch(columns=columns)
+
+
 def clicks_of(batch: edge_pb2.ClickBatch) -> list[EdgeClick]:
     """The clicks of a batch in column form: click_batch() undone."""
     columns = batch.columns

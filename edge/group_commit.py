@@ -1,7 +1,8 @@
 """Durable mode's group commit: clicks gather while the previous group is being
-fsync'd (or, after a quiet spell, for GROUP_INTERVAL), then go to the spool
-together in one fsync'd write; each click's request is answered once its group
-is on disk (or refused if the write failed)."""
+fsync'd (or, after a quiet spell, while the event loop still has requests to
+read, for at most GROUP_INTERVAL), then go to the spool together in one
+fsync'd write; each click's request is answered once its group is on disk (or
+refused if the write failed)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from edge.clicks import EdgeClick
 
 log = logging.getLogger(__name__)
 
-# How long the first click after a quiet spell waits for others to join its group.
+# The longest the first click after a quiet spell waits for others to join its group.
 GROUP_INTERVAL = 0.002
 
 
@@ -50,17 +51,24 @@ class GroupCommit:
         return self._group
 
     async def run(self, closing: Callable[[], bool]) -> None:
-        """Commits groups until closing: after a quiet spell a group gathers for
-        GROUP_INTERVAL; under load the next group is what came during the last
-        fsync, committed at once, so a click waits about one fsync, not two."""
+        """Commits groups until closing. Under load the next group is what came
+        during the last fsync, committed at once, so a click waits about one
+        fsync, not two. After a quiet spell the group takes in what the event
+        loop's next passes read (requests already in the sockets) and is
+        committed once a pass adds nothing: a fixed wait would hold every
+        client that waits for its answer before asking again for all of it."""
+        loop = asyncio.get_running_loop()
         while not (closing() and not self._group):
             if not self._group:
                 # Looked at again every 50 ms so that closing is noticed.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._started.wait(), 0.05)
                 self._started.clear()
-                if self._group:
-                    await asyncio.sleep(GROUP_INTERVAL)
+                deadline = loop.time() + GROUP_INTERVAL
+                size = 0
+                while size < len(self._group) and loop.time() < deadline:
+                    size = len(self._group)
+                    await asyncio.sleep(0)
                 continue
             await self.commit()
 

@@ -12,7 +12,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from edge import metrics
-from edge.clicks import EdgeClick, click_batch, clicks_of, first_click_us
+from edge.clicks import EdgeClick, first_click_us, joined_batch
 from edge.live_sending import ACK_TIMEOUT
 from edge.spool import Cursor, Spool
 from smarturls.v1 import edge_pb2
@@ -108,7 +108,6 @@ class SpoolReplay:
             async with self._spool_lock:
                 if not self._spool.is_current(segment) or not self._durable:
                     self._spool.remove(segment)
-                    metrics.SPOOL_BYTES.set(self._spool.size_bytes())
                     continue
                 if segment.stat().st_size >= 1 << 20:
                     self._spool.seal()
@@ -131,7 +130,7 @@ class SpoolReplay:
         if len(batches) == 1:
             batch = batches[0]
         else:
-            batch = click_batch([click for b in batches for click in clicks_of(b)])
+            batch = joined_batch(batches)
         # The spool is in order: this batch holds its oldest unacknowledged click.
         self._spool_oldest_us = first_click_us(batch) or self._spool_oldest_us
         await self._send(call, batch)

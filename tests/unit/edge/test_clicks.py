@@ -4,7 +4,7 @@ import pytest
 
 from classifier import client_facts
 from control.api.convert import click_rows
-from edge.clicks import EdgeClick, click_batch, clicks_of
+from edge.clicks import EdgeClick, click_batch, clicks_of, joined_batch
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,17 @@ def test_spooled_batches_merge_back_into_the_clicks_they_hold() -> None:
     assert clicks_of(click_batch(clicks)) == clicks
     assert clicks_of(click_batch(clicks[:1])) + clicks_of(click_batch(clicks[1:])) == clicks
     assert clicks_of(click_batch([])) == []
+
+
+def test_joined_batches_hold_every_click_in_order_under_one_dictionary() -> None:
+    """What replay sends for several spool records: the columns concatenated,
+    each record's string indexes mapped into the joined dictionary."""
+    clicks = recorded_clicks()
+    # Records whose dictionaries number the same strings differently.
+    parts = [click_batch(clicks[2:]), click_batch(clicks[:1]), click_batch(clicks[1:2])]
+    joined = joined_batch(parts)
+    assert clicks_of(joined) == clicks[2:] + clicks[:1] + clicks[1:2]
+    assert click_rows(joined) == [row for part in parts for row in click_rows(part)]
+    # Each string once.
+    assert len(joined.columns.strings) == len(set(joined.columns.strings))
+    assert clicks_of(joined_batch([click_batch(clicks)])) == clicks
