@@ -3,11 +3,12 @@
 Starts its own embedded PostgreSQL, control plane and edge (one uvicorn worker
 each), plus a raw ASGI 302 app on the same server stack (the floor), and drives
 them with wrk from a separate process. Prints, from one run on this machine:
-redirects/s and p50/p99 of the floor, of the edge with a warm cache, and with
-10% cold tokens, and of the floor again while the edge's clicks are stored
-beside it (bench.click_feeder at the edge's warm rate); the click pipeline
-alone; edge memory at 500k cached links; and the per-call cost of the
-in-process cache candidates.
+redirects/s, p50/p99 and CPU per request of the floor, the raw protocol, the
+edge with a warm cache and in durable mode (each the median of --rounds runs,
+the servers taking turns), of the edge with 10% cold tokens, and of the floor
+again while the edge's clicks are stored beside it (bench.click_feeder at the
+edge's warm rate); the click pipeline alone; edge memory at 500k cached links;
+and the per-call cost of the in-process cache candidates.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from statistics import median
 
 import asyncpg
 import grpc
@@ -617,36 +619,51 @@ async def main(args: argparse.Namespace) -> None:
         lua_script(script, tokens, [], 0, f"hot.{DOMAIN}")
         # The floor gets the very requests the edge gets (same paths and headers
         # from the same script), so both runs cost wrk the same.
-        floor = run_wrk(
-            wrk, f"http://127.0.0.1:{services.floor_port}", script, args.seconds, floor_pid
-        )
-        shaped = run_wrk(
-            wrk, f"http://127.0.0.1:{services.shaped_port}", script, args.seconds, shaped_pid
-        )
-        raw_run = run_wrk(
-            wrk, f"http://127.0.0.1:{services.raw_port}", script, args.seconds, raw.pid
-        )
-        if args.profile:
-            spy = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "py-spy"),
-                    "record",
-                    "-o",
-                    args.profile,
-                    "-f",
-                    "raw",
-                    "-d",
-                    str(args.seconds),
-                    "-p",
-                    str(edge.pid),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        servers = {
+            "floor": (f"http://127.0.0.1:{services.floor_port}", floor_pid),
+            "shaped": (f"http://127.0.0.1:{services.shaped_port}", shaped_pid),
+            "raw": (f"http://127.0.0.1:{services.raw_port}", raw.pid),
+            "edge": (edge_url, edge.pid),
+            "durable": (durable_url, durable.pid),
+        }
+        # This machine's speed drifts by tens of percent within a minute (a
+        # virtual machine's neighbours), so every server runs once per round,
+        # in turn, and each figure is the median over the rounds; a ratio is
+        # taken within each round (the two runs seconds apart), then its median.
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in [*servers, "loaded"]}
+        fed = 0
+        for round_ in range(args.rounds):
+            for name, (url, pid) in servers.items():
+                profiling = args.profile and name == "edge" and round_ == 0
+                if profiling:
+                    spy = subprocess.Popen(
+                        [
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "-o",
+                            args.profile,
+                            "-f",
+                            "raw",
+                            "-d",
+                            str(args.seconds),
+                            "-p",
+                            str(pid),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                runs[name].append(
+                    await asyncio.to_thread(run_wrk, wrk, url, script, args.seconds, pid)
+                )
+                if profiling:
+                    spy.wait()
+            await settled_clicks(dsn)
+            loaded, fed_now = await floor_beside_storage(
+                services, wrk, script, args.seconds, runs["edge"][-1]["rps"], tokens, floor_pid
             )
-        warm_run = run_wrk(wrk, edge_url, script, args.seconds, edge.pid)
-        if args.profile:
-            spy.wait()
-        durable_run = run_wrk(wrk, durable_url, script, args.seconds, durable.pid)
+            runs["loaded"].append(loaded)
+            fed += fed_now
+            await settled_clicks(dsn)
         cold_script = workdir / "cold.lua"
         lua_script(cold_script, tokens, cold, 10, f"hot.{DOMAIN}")
         # Cold tokens live on their own domain: they answer 404 here, after the same
@@ -657,50 +674,68 @@ async def main(args: argparse.Namespace) -> None:
         drained = time.monotonic()
         clicks = await settled_clicks(dsn)
         drain_seconds = time.monotonic() - drained - 2
-        loaded, fed = await floor_beside_storage(
-            services, wrk, script, args.seconds, warm_run["rps"], tokens, floor_pid
-        )
-        await settled_clicks(dsn)
 
-        print(f"\nredirects, {CONNECTIONS} connections, {args.seconds}s each, one worker:")
+        def typical(name: str) -> dict[str, float]:
+            return {key: median(r[key] for r in runs[name]) for key in runs[name][0]}
+
+        def ratio(name: str, key: str, against: str = "floor") -> float:
+            """Per round; for CPU per request, less is better, so against/name."""
+            pairs = zip(runs[name], runs[against], strict=True)
+            if key == "cpu_us":
+                return median(b[key] / a[key] for a, b in pairs)
+            return median(a[key] / b[key] for a, b in pairs)
+
+        print(
+            f"\nredirects, {CONNECTIONS} connections, one worker; median of {args.rounds}"
+            f" rounds of {args.seconds}s per server, the servers in turn:"
+        )
         print(
             f"  {'':36} {'req/s':>9} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8}"
-            f" {'busy':>6} {'CPU µs/req':>11}"
+            f" {'busy':>6} {'CPU µs/req':>11} {'x floor':>8}"
         )
-        for name, result in (
-            ("floor (raw ASGI 302)", floor),
-            ("raw 302, the edge's headers", shaped),
-            ("raw protocol 302 (no ASGI: the limit)", raw_run),
-            ("edge, warm cache", warm_run),
-            ("edge, warm cache, durable clicks", durable_run),
-            ("edge, 10% cold tokens", cold_run),
-            ("floor, the edge's clicks stored too", loaded),
-        ):
+        rows = [
+            ("floor (raw ASGI 302)", "floor"),
+            ("raw 302, the edge's headers", "shaped"),
+            ("raw protocol 302 (no ASGI: the limit)", "raw"),
+            ("edge, warm cache", "edge"),
+            ("edge, warm cache, durable clicks", "durable"),
+            ("floor, the edge's clicks stored too", "loaded"),
+        ]
+        for label, name in rows:
+            result = typical(name)
             print(
-                f"  {name:36} {result['rps']:9.0f} {result['rps'] / floor['rps']:8.2f}"
+                f"  {label:36} {result['rps']:9.0f} {ratio(name, 'rps'):8.2f}"
                 f" {result['p50']:8.2f} {result['p99']:8.2f}"
-                f" {result['busy']:6.0%} {result['cpu_us']:11.1f}"
+                f" {result['busy']:6.0%} {result['cpu_us']:11.1f} {ratio(name, 'cpu_us'):8.2f}"
             )
+        floor = typical("floor")
         print(
-            f"  clicks stored from the edge's runs: {clicks:,} (backlog drained"
-            f" {drain_seconds:.1f}s after the last run)"
+            f"  {'edge, 10% cold tokens (one run)':36} {cold_run['rps']:9.0f}"
+            f" {cold_run['rps'] / floor['rps']:8.2f}"
+            f" {cold_run['p50']:8.2f} {cold_run['p99']:8.2f}"
+            f" {cold_run['busy']:6.0%} {cold_run['cpu_us']:11.1f}"
+            f" {floor['cpu_us'] / cold_run['cpu_us']:8.2f}"
         )
         print(
-            f"  the last floor ran while {fed:,} clicks (the edge's warm rate) were stored"
-            f" beside it;\n  edge, warm cache, against that floor:"
-            f" {warm_run['rps'] / loaded['rps']:.2f}"
+            f"  clicks stored in all: {clicks:,} (the backlog drained"
+            f" {drain_seconds:.1f}s after the cold run)"
         )
-        # busy: the server's CPU over the run. Under 100%, it waited for requests
-        # that the load generator, sharing its core with the storing, was late to
-        # send; CPU per request is the server's own cost whatever wrk managed.
+        edge_cpu = [
+            f"{f['cpu_us'] / e['cpu_us']:.2f}"
+            for e, f in zip(runs["edge"], runs["floor"], strict=True)
+        ]
         print(
-            f"  edge, warm cache, in CPU per request against the floor's"
-            f" ({floor['cpu_us']:.1f} against {warm_run['cpu_us']:.1f} µs):"
-            f" {floor['cpu_us'] / warm_run['cpu_us']:.2f}"
+            f"  edge, warm cache, in CPU per request against the floor's, per round:"
+            f" {', '.join(edge_cpu)}; median {ratio('edge', 'cpu_us'):.2f}"
         )
         print(
-            f"  durable against the edge: {durable_run['rps'] / warm_run['rps']:.2f} in req/s,"
-            f" {warm_run['cpu_us'] / durable_run['cpu_us']:.2f} in CPU per request"
+            f"  the floor again while clicks were stored beside it at the edge's warm rate"
+            f" ({fed:,} clicks over the rounds): against it, per round, the edge's CPU"
+            f" per request is {ratio('edge', 'cpu_us', 'loaded'):.2f} (median)"
+        )
+        print(
+            f"  durable against the edge: {ratio('durable', 'rps', 'edge'):.2f} in req/s,"
+            f" {ratio('durable', 'cpu_us', 'edge'):.2f} in CPU per request"
         )
 
         # The pipeline's own machines: the control plane and PostgreSQL get both cores.
@@ -729,7 +764,8 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--cold", type=int, default=40_000)
     parser.add_argument("--clicks", type=int, default=300_000)

@@ -10,6 +10,7 @@ caller's (in memory, or fsync'd first in durable mode).
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,6 +21,7 @@ from edge import metrics, pages
 from edge.cache import Gone
 from edge.clicks import MAX_REFERER, MAX_UA, EdgeClick
 from edge.links import CachedLink
+from edge.metrics import LATENCY_BUCKETS
 from edge.runtime import EdgeRuntime
 from signing.tokens import TOKEN_LENGTH
 
@@ -71,44 +73,60 @@ def unavailable(hit_class: str = "") -> Answer:
 
 
 def answer_hit(
-    runtime: EdgeRuntime, facts: RequestFacts, link: CachedLink | Gone | None
+    runtime: EdgeRuntime,
+    link: CachedLink | Gone | None,
+    method: str,
+    token: str,
+    host: bytes,
+    user_agent: bytes,
+    referer: bytes,
+    client_ip: str | None,
 ) -> tuple[Answer, EdgeClick | None]:
     """The answer to a hit on `link` (None or GONE: no such link), and the click
-    to record with it (None when nothing was clicked)."""
+    to record with it (None when nothing was clicked). The rest are the
+    request's facts (RequestFacts' fields, passed one by one: making the tuple
+    cost more than anything this function does with it)."""
     if not isinstance(link, CachedLink):
         return not_found(), None
     shape = link.shape
-    if normalize_host(facts.host) != shape.share_domain:
+    if normalize_host(host) != shape.share_domain:
         return not_found("wrong_domain"), None
 
-    ip_prefix, network = client_facts(facts.client_ip) if facts.client_ip else ("", None)
-    agent = facts.user_agent.decode("latin-1")[:MAX_UA]
-    verdict = classify(facts.method, agent, network)
+    ip_prefix, network = client_facts(client_ip) if client_ip else ("", None)
+    agent = user_agent.decode("latin-1")[:MAX_UA]
+    verdict = classify(method, agent, network)
     click = EdgeClick(
         click_id=uuid_utils.uuid7().bytes,
         smart_url_id=link.smart_url_id,
         clicked_at_us=time.time_ns() // 1000,
-        method=facts.method,
+        method=method,
         user_agent=agent,
         ip_prefix=ip_prefix,
-        referer=facts.referer.decode("latin-1")[:MAX_REFERER],
+        referer=referer.decode("latin-1")[:MAX_REFERER] if referer else "",
         hit_class=verdict.hit_class,
         reasons=verdict.reasons,
     )
 
-    if verdict.hit_class == PREVIEW and facts.method == "GET":
+    if verdict.hit_class == PREVIEW and method == "GET":
         page = pages.preview(
-            shape.card, f"https://{shape.share_domain}/{facts.token}", shape.share_domain
+            shape.card, f"https://{shape.share_domain}/{token}", shape.share_domain
         )
         return Answer(200, [_HTML, _NO_STORE], page, "preview", verdict.hit_class), click
     source = runtime.sources.mint(link.smart_url_id, click.click_id)
-    headers = [(b"location", link.destination_for(source)), _NO_STORE]
     if shape.append_source:
-        headers.append((b"set-cookie", b"mbsy_source=" + source + _COOKIE_TAIL))
+        headers = [
+            (b"location", link.destination_for(source)),
+            _NO_STORE,
+            (b"set-cookie", b"mbsy_source=" + source + _COOKIE_TAIL),
+        ]
+    else:
+        headers = [(b"location", link.destination_for(source)), _NO_STORE]
     return Answer(302, headers, b"", "redirect", verdict.hit_class), click
 
 
 def counted(answer: Answer, started: float) -> None:
     """Every answer, 404 and 503 included, in the request counter and the latency histogram."""
     _HOT.requests[answer.outcome, answer.hit_class] += 1
-    _HOT.observe_latency(time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    _HOT.latency_buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+    _HOT.latency_sum += seconds

@@ -8,7 +8,6 @@ the rest of the redirect. Everything off the hot path uses prometheus_client.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Iterator
 
@@ -30,12 +29,10 @@ class HotPath(Collector):
     def __init__(self) -> None:
         self.requests: Tally[tuple[str, str]] = Tally()
         self.cache: Tally[tuple[str, str]] = Tally()
+        # Observed by edge.hot_path.counted: bucket i counts latencies up to
+        # LATENCY_BUCKETS[i] (bisect_left), the last one those above them all.
         self.latency_buckets = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
-
-    def observe_latency(self, seconds: float) -> None:
-        self.latency_buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self.latency_sum += seconds
 
     def collect(self) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
         requests = CounterMetricFamily(

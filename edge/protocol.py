@@ -28,7 +28,6 @@ from edge import metrics
 from edge.hot_path import (
     TOKEN_PATH_LENGTH,
     Answer,
-    RequestFacts,
     answer_hit,
     counted,
     unavailable,
@@ -44,7 +43,21 @@ HEAD_TIMEOUT = 10.0
 _QUERY = ord("?")
 _SLASH = ord("/")
 _HOT_METHODS = {b"GET": "GET", b"HEAD": "HEAD"}
+# The headers the hot route reads, and those that leave the request to ASGI
+# (a body, an Expect, an Upgrade: anything that asks for more than an answer).
+_HOST, _AGENT, _REFERER, _FORWARDED_FOR, _NOT_PLAIN = range(5)
+_WANTED = {
+    b"host": _HOST,
+    b"user-agent": _AGENT,
+    b"referer": _REFERER,
+    b"x-forwarded-for": _FORWARDED_FOR,
+    b"content-length": _NOT_PLAIN,
+    b"transfer-encoding": _NOT_PLAIN,
+    b"upgrade": _NOT_PLAIN,
+    b"expect": _NOT_PLAIN,
+}
 _MEMORY_HIT = ("memory", "hit")
+_HOT = metrics.HOT
 
 
 class HeadRefused(Exception):
@@ -97,16 +110,22 @@ def _response(
 ) -> bytes:
     """The response as uvicorn would write it for the same ASGI messages: its
     default headers (date, server) first, then the answer's, then the length."""
-    parts = [STATUS_LINE[answer.status], _DefaultHeaders.of(default_headers)]
-    for name, value in answer.headers:
-        parts += (name, b": ", value, b"\r\n")
-    parts += (b"content-length: ", str(len(answer.body)).encode(), b"\r\n")
-    if not keep_alive:
-        parts.append(b"connection: close\r\n")
-    parts.append(b"\r\n")
-    if not head:
-        parts.append(answer.body)
-    return b"".join(parts)
+    body = answer.body
+    return b"".join(
+        (
+            STATUS_LINE[answer.status],
+            _DefaultHeaders.of(default_headers),
+            # Every answer has headers (hot_path.Answer), so this ends a line.
+            b"\r\n".join(map(_HEADER_LINE, answer.headers)),
+            (_LENGTH if keep_alive else _LENGTH_AND_CLOSE) % len(body),
+            b"" if head else body,
+        )
+    )
+
+
+_HEADER_LINE = b": ".join
+_LENGTH = b"\r\ncontent-length: %d\r\n\r\n"
+_LENGTH_AND_CLOSE = b"\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -124,7 +143,8 @@ class EdgeProtocol(HttpToolsProtocol):
         trusted = allowed if isinstance(allowed, str) else ",".join(allowed)
         self._trusted = _trusted(trusted) if config.proxy_headers else None
         self._head_timer: asyncio.TimerHandle | None = None
-        self._last_read = self.loop.time()
+        self._peer: str | None = None
+        self._last_active = self.loop.time()
         self._reset_request()
 
     def _reset_request(self) -> None:
@@ -143,6 +163,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._peer = self.client[0] if self.client else None
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -152,8 +173,9 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         # uvicorn cancels its keep-alive timer on every read and arms a new one
         # after every response; here the timer stays, and when it fires it
-        # looks at when the connection last read (timeout_keep_alive_handler).
-        self._last_read = self.loop.time()
+        # looks at when the connection last read or finished a response
+        # (timeout_keep_alive_handler).
+        self._last_active = self.loop.time()
         if self._in_head:
             self._head_chunks += len(data)
         try:
@@ -185,7 +207,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def timeout_keep_alive_handler(self) -> None:
         self.timeout_keep_alive_task = None
-        idle_for = self.loop.time() - self._last_read
+        idle_for = self.loop.time() - self._last_active
         if idle_for < self.timeout_keep_alive or not self._idle() or self._in_head:
             # Busy since the timer was set: look again when it could have been idle long enough.
             wait = max(self.timeout_keep_alive - idle_for, 0.1)
@@ -194,6 +216,23 @@ class EdgeProtocol(HttpToolsProtocol):
             )
             return
         super().timeout_keep_alive_handler()
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, but the keep-alive timer is armed once and left running
+        (see data_received): a timer made and cancelled per response costs a
+        durable answer, or an ASGI one, more than the rest of this."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._last_active = self.loop.time()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def _idle(self) -> bool:
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
@@ -232,23 +271,24 @@ class EdgeProtocol(HttpToolsProtocol):
         name = name.lower()
         # llhttp keeps trailing whitespace, which RFC 9110 5.5 excludes from the value.
         value = value.rstrip(b" \t")
-        if name == b"host":
+        self.headers.append((name, value))
+        wanted = _WANTED.get(name)
+        if wanted is None:
+            return  # most of a browser's headers: one lookup
+        if wanted is _HOST:
             self._host = value
-        elif name == b"user-agent":
+        elif wanted is _AGENT:
             self._user_agent = value
-        elif name == b"referer":
+        elif wanted is _REFERER:
             self._referer = value
-        elif name == b"x-forwarded-for":
+        elif wanted is _FORWARDED_FOR:
             if self._forwarded_for is None:
                 self._forwarded_for = []
             self._forwarded_for.append(value)
-        elif name in (b"content-length", b"transfer-encoding", b"upgrade"):
+        else:
             self._not_plain = True
-        elif name == b"expect":
-            self._not_plain = True
-            if value.lower() == b"100-continue":
+            if name == b"expect" and value.lower() == b"100-continue":
                 self.expect_100_continue = True
-        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -285,7 +325,8 @@ class EdgeProtocol(HttpToolsProtocol):
         ):
             return False
         runtime = redirect.runtime
-        method = _HOT_METHODS.get(self.parser.get_method())
+        parser = self.parser
+        method = _HOT_METHODS.get(parser.get_method())
         if runtime is None or method is None:
             return False
         token = url[1:TOKEN_PATH_LENGTH].decode("latin-1")
@@ -293,25 +334,33 @@ class EdgeProtocol(HttpToolsProtocol):
         if link is None:
             return False  # the resolver's work, through ASGI
         started = time.perf_counter()
-        metrics.HOT.cache[_MEMORY_HIT] += 1
-        facts = RequestFacts(
-            method, token, self._host, self._user_agent, self._referer, self._client_ip()
+        _HOT.cache[_MEMORY_HIT] += 1
+        answer, click = answer_hit(
+            runtime,
+            link,
+            method,
+            token,
+            self._host,
+            self._user_agent,
+            self._referer,
+            self._client_ip() if self._forwarded_for else self._peer,
         )
-        answer, click = answer_hit(runtime, facts, link)
-        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        # HTTP/1.0 closes unless asked not to, and uvicorn closes it even then.
+        keep_alive = parser.should_keep_alive() and parser.get_http_version() != "1.0"
         self._answered = True
-        if click is not None and runtime.clicks.durable:
+        clicks = runtime.clicks
+        if click is not None and clicks.durable:
             # Answered once the click is fsync'd; the event loop goes on meanwhile.
             waiting = _WaitingAnswer(keep_alive)
             self.cycle = waiting  # type: ignore[assignment]
-            runtime.clicks.record_in_next_group(click).add_done_callback(
-                lambda done: self._answer_durably(waiting, answer, done, facts.method, started)
+            clicks.record_in_next_group(click).add_done_callback(
+                lambda done: self._answer_durably(waiting, answer, done, method, started)
             )
             return True
         if click is not None:
-            runtime.clicks.record(click)
+            clicks.record(click)
         self.transport.write(
-            _response(answer, self.server_state.default_headers, facts.method == "HEAD", keep_alive)
+            _response(answer, self.server_state.default_headers, method == "HEAD", keep_alive)
         )
         self.server_state.total_requests += 1
         if not keep_alive:
@@ -341,12 +390,13 @@ class EdgeProtocol(HttpToolsProtocol):
         counted(answer, started)
         if not waiting.keep_alive:
             self.transport.close()
-        # uvicorn's own step after a response: the next pipelined request, or the
+        # The step after every response: the next pipelined request, or the
         # keep-alive timer.
         self.on_response_complete()
 
     def _client_ip(self) -> str | None:
-        peer = self.client[0] if self.client else None
+        """The address a trusted proxy forwarded for, else the peer's."""
+        peer = self._peer
         if self._forwarded_for and self._trusted is not None and peer in self._trusted:
             host, _ = self._trusted.get_trusted_client_address(
                 b", ".join(self._forwarded_for).decode("latin-1")

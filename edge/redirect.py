@@ -69,7 +69,7 @@ class RedirectApp:
                 return
         else:
             metrics.HOT.cache[_MEMORY_HIT] += 1
-        answer, click = answer_hit(runtime, facts, link)
+        answer, click = answer_hit(runtime, link, *facts)
         if click is not None:
             if runtime.clicks.durable:
                 try:

@@ -279,6 +279,44 @@ async def test_a_head_sent_a_byte_at_a_time_is_cut_off_and_a_silent_client_dropp
     assert [r.status for r in ok.responses] == [302] and not ok.closed
 
 
+async def test_an_idle_connection_is_closed_a_keep_alive_timeout_after_its_last_answer(
+    twins: Twins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keep-alive timer is armed once per connection and left running; when
+    it fires it must count from the last read or answer, as uvicorn's per-response
+    timer does, in durable mode (answered after the fsync) too."""
+    keep_alive = 1.0
+    made = protocol.EdgeProtocol.connection_made
+
+    def short_keep_alive(self: protocol.EdgeProtocol, transport: asyncio.Transport) -> None:
+        made(self, transport)
+        self.timeout_keep_alive = keep_alive
+
+    monkeypatch.setattr(protocol.EdgeProtocol, "connection_made", short_keep_alive)
+    reader, writer = await asyncio.open_connection("127.0.0.1", twins.edge_port)
+    loop = asyncio.get_running_loop()
+
+    async def ask() -> float:
+        writer.write(get(f"/{twins.cached}"))
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 302"), head
+        return loop.time()
+
+    try:
+        await ask()
+        await asyncio.sleep(0.6 * keep_alive)
+        await ask()
+        # Past the first answer's deadline, within the second's: still open.
+        await asyncio.sleep(0.7 * keep_alive)
+        last = await ask()
+        # Then idle: closed once a whole timeout has passed since that answer.
+        assert await asyncio.wait_for(reader.read(), 5 * keep_alive) == b""
+        idle = loop.time() - last
+        assert 0.9 * keep_alive <= idle <= 2 * keep_alive, idle
+    finally:
+        writer.close()
+
+
 async def test_pipelined_requests_nobody_reads_wait_for_the_reader(twins: Twins) -> None:
     """Ten thousand GETs written at once, responses read only afterwards: every
     one answered, in order, and the edge serves other clients meanwhile."""
