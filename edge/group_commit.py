@@ -7,7 +7,6 @@ refused if the write failed)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -60,9 +59,9 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         while not (closing() and not self._group):
             if not self._group:
-                # Looked at again every 50 ms so that closing is noticed.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._started.wait(), 0.05)
+                # Until a click comes, or wake() at closing. No timeout: a
+                # wait_for here made a task and a timer for every group.
+                await self._started.wait()
                 self._started.clear()
                 deadline = loop.time() + GROUP_INTERVAL
                 size = 0
@@ -71,6 +70,10 @@ class GroupCommit:
                     await asyncio.sleep(0)
                 continue
             await self.commit()
+
+    def wake(self) -> None:
+        """Has run() look at `closing` again."""
+        self._started.set()
 
     async def commit(self) -> None:
         clicks, done = self._group, self._done

@@ -144,6 +144,7 @@ class ClickBuffer(LiveSending, SpoolReplay):
         """Flushes for at most `timeout`; what is left goes to the spool, not lost."""
         self._closing = True
         self._wake.set()
+        self._groups.wake()
         _, pending = await asyncio.wait(self._tasks, timeout=timeout)
         for task in pending:
             task.cancel()
