@@ -275,13 +275,13 @@ class EdgeProtocol(HttpToolsProtocol):
         wanted = _WANTED.get(name)
         if wanted is None:
             return  # most of a browser's headers: one lookup
-        if wanted is _HOST:
+        if wanted == _HOST:
             self._host = value
-        elif wanted is _AGENT:
+        elif wanted == _AGENT:
             self._user_agent = value
-        elif wanted is _REFERER:
+        elif wanted == _REFERER:
             self._referer = value
-        elif wanted is _FORWARDED_FOR:
+        elif wanted == _FORWARDED_FOR:
             if self._forwarded_for is None:
                 self._forwarded_for = []
             self._forwarded_for.append(value)
