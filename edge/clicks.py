@@ -61,7 +61,7 @@ _INDEXED = ("method", "user_agent", "ip_prefix", "referer", "hit_class", "reason
 def joined_batch(batches: list[edge_pb2.ClickBatch]) -> edge_pb2.ClickBatch:
     """Column batches as one, their clicks in order: the columns concatenated and
     each batch's string indexes mapped into one dictionary. No click is rebuilt,
-    so joining costs a small part of what clicks_of() and click_batch() would."""
+    so joining costs a small part of decoding every click and encoding them again."""
     strings: dict[str, int] = {}
     columns = edge_pb2.ClickColumns()
     ids = []
@@ -76,27 +76,6 @@ def joined_batch(batches: list[edge_pb2.ClickBatch]) -> edge_pb2.ClickBatch:
     columns.click_ids = b"".join(ids)
     columns.strings.extend(strings)
     return edge_pb2.ClickBatch(columns=columns)
-
-
-def clicks_of(batch: edge_pb2.ClickBatch) -> list[EdgeClick]:
-    """The clicks of a batch in column form: click_batch() undone."""
-    columns = batch.columns
-    strings = list(columns.strings)
-    ids = columns.click_ids
-    return [
-        EdgeClick(
-            click_id=ids[16 * i : 16 * i + 16],
-            smart_url_id=columns.smart_url_ids[i],
-            clicked_at_us=columns.clicked_at_us[i],
-            method=strings[columns.method[i]],
-            user_agent=strings[columns.user_agent[i]],
-            ip_prefix=strings[columns.ip_prefix[i]],
-            referer=strings[columns.referer[i]],
-            hit_class=strings[columns.hit_class[i]],
-            reasons=tuple(r for r in strings[columns.reasons[i]].split("\n") if r),
-        )
-        for i in range(len(columns.smart_url_ids))
-    ]
 
 
 def batch_bytes(clicks: list[EdgeClick]) -> bytes:

@@ -4,7 +4,8 @@ import pytest
 
 from classifier import client_facts
 from control.api.convert import click_rows
-from edge.clicks import EdgeClick, click_batch, clicks_of, joined_batch
+from edge.clicks import EdgeClick, click_batch, joined_batch
+from smarturls.v1 import edge_pb2
 
 
 @pytest.mark.parametrize(
@@ -18,6 +19,28 @@ from edge.clicks import EdgeClick, click_batch, clicks_of, joined_batch
 )
 def test_addresses_are_never_kept_whole(host: str, prefix: str) -> None:
     assert client_facts(host)[0] == prefix
+
+
+def clicks_of(batch: edge_pb2.ClickBatch) -> list[EdgeClick]:
+    """The clicks of a batch in column form: click_batch() undone, as the
+    tests read it back."""
+    columns = batch.columns
+    strings = list(columns.strings)
+    ids = columns.click_ids
+    return [
+        EdgeClick(
+            click_id=ids[16 * i : 16 * i + 16],
+            smart_url_id=columns.smart_url_ids[i],
+            clicked_at_us=columns.clicked_at_us[i],
+            method=strings[columns.method[i]],
+            user_agent=strings[columns.user_agent[i]],
+            ip_prefix=strings[columns.ip_prefix[i]],
+            referer=strings[columns.referer[i]],
+            hit_class=strings[columns.hit_class[i]],
+            reasons=tuple(r for r in strings[columns.reasons[i]].split("\n") if r),
+        )
+        for i in range(len(columns.smart_url_ids))
+    ]
 
 
 def recorded_clicks() -> list[EdgeClick]:
@@ -60,7 +83,7 @@ def test_a_column_batch_reads_back_as_the_clicks_recorded() -> None:
 
 
 def test_spooled_batches_merge_back_into_the_clicks_they_hold() -> None:
-    """Replay joins a durable spool's many small records into full batches."""
+    """A column batch holds every click it was made of, in order."""
     clicks = recorded_clicks()
     assert clicks_of(click_batch(clicks)) == clicks
     assert clicks_of(click_batch(clicks[:1])) + clicks_of(click_batch(clicks[1:])) == clicks
