@@ -1,9 +1,9 @@
 """The edge's HTTP/1.1 connections: uvicorn's httptools protocol, answering
-GET/HEAD /{token} for a link held in memory itself (parse, answer, write the
-prepared bytes, synchronously: no ASGI scope, no task, no send coroutine; in
-durable mode once the click is fsync'd), and handing every other request to the
-ASGI app exactly as uvicorn does: a link not in memory, /healthz, /metrics,
-anything with a body.
+GET/HEAD /{token} for a link held in memory itself (parse, answer, and write
+the prepared bytes with the loop pass's other answers: no ASGI scope, no task,
+no send coroutine; in durable mode once the click is fsync'd), and handing
+every other request to the ASGI app exactly as uvicorn does: a link not in
+memory, /healthz, /metrics, anything with a body.
 
 It also holds a request head to what a public server must: at most HEAD_LIMIT
 bytes and MAX_HEADERS headers (431, or 414 for the target), received within
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from edge import metrics
+from edge.answer_batch import answer_batch
 from edge.hot_path import (
     TOKEN_PATH_LENGTH,
     Answer,
@@ -74,13 +76,15 @@ class _WaitingAnswer:
     fsync: pipelined requests behind it queue as behind any unfinished response,
     and a graceful shutdown waits for it (and closes after it)."""
 
-    __slots__ = ("disconnected", "keep_alive", "message_event", "response_complete")
+    __slots__ = ("disconnected", "keep_alive", "message_event", "response_complete", "then")
 
     def __init__(self, keep_alive: bool) -> None:
         self.keep_alive = keep_alive
         self.response_complete = False
         self.disconnected = False
         self.message_event = _Unused()
+        # A refusal of the request read after this one, written after this answer.
+        self.then: Callable[[], None] | None = None
 
 
 @lru_cache(maxsize=8)
@@ -145,6 +149,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._peer: str | None = None
         self._last_active = self.loop.time()
+        self._answers = answer_batch(self.loop)
         self._reset_request()
 
     def _reset_request(self) -> None:
@@ -181,6 +186,7 @@ class EdgeProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            self._answers.write()  # what this connection was answered goes first
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:
@@ -191,7 +197,9 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._refuse(*self._refusal)
             else:
                 self.logger.warning("Invalid HTTP request received.")
-                self.send_400_response("Invalid HTTP request received.")
+                self._after_answers(
+                    lambda: self.send_400_response("Invalid HTTP request received.")
+                )
             return
         if self._in_head:
             # A head arriving in pieces: bounded in size and in time.
@@ -233,6 +241,11 @@ class EdgeProtocol(HttpToolsProtocol):
             self.timeout_keep_alive_task = self.loop.call_later(
                 self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
+
+    def shutdown(self) -> None:
+        # uvicorn closes an idle connection at once: its answers go first.
+        self._answers.write()
+        super().shutdown()
 
     def _idle(self) -> bool:
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
@@ -359,12 +372,12 @@ class EdgeProtocol(HttpToolsProtocol):
             return True
         if click is not None:
             clicks.record(click)
-        self.transport.write(
-            _response(answer, self.server_state.default_headers, method == "HEAD", keep_alive)
+        self._answers.add(
+            self.transport,
+            _response(answer, self.server_state.default_headers, method == "HEAD", keep_alive),
+            not keep_alive,
         )
         self.server_state.total_requests += 1
-        if not keep_alive:
-            self.transport.close()
         counted(answer, started)
         return True
 
@@ -390,6 +403,9 @@ class EdgeProtocol(HttpToolsProtocol):
         counted(answer, started)
         if not waiting.keep_alive:
             self.transport.close()
+        if waiting.then is not None:
+            waiting.then()  # the refusal of what came next, which closes
+            return
         # The step after every response: the next pipelined request, or the
         # keep-alive timer.
         self.on_response_complete()
@@ -407,8 +423,24 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # -- limits -------------------------------------------------------------------
 
+    def _after_answers(self, refusal: Callable[[], None]) -> None:
+        """Runs `refusal` (which writes and closes) once every request this
+        connection read before it is answered: the pass's batch is written
+        first, and a durable answer still waiting for its fsync runs it after
+        its own write. uvicorn drops such an answer: its task has not run yet."""
+        self._answers.write()
+        waiting = self.cycle
+        if isinstance(waiting, _WaitingAnswer) and not waiting.response_complete:
+            waiting.then = refusal
+            self.flow.pause_reading()
+        else:
+            refusal()
+
     def _refuse(self, status: int, reason: bytes) -> None:
         self._cancel_head_timer()
+        self._after_answers(lambda: self._write_refusal(status, reason))
+
+    def _write_refusal(self, status: int, reason: bytes) -> None:
         if not self.transport.is_closing():
             self.transport.write(
                 STATUS_LINE[status]

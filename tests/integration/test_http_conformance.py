@@ -87,6 +87,21 @@ CASES = [
         lambda t, c: get(f"/{t}") * 9 + get(f"/{t}", "Connection: close"),
         expect=10,
     ),
+    # The hot route's answers are written at the end of the loop's pass; a
+    # refusal in the same segment must still come after them. (uvicorn answers
+    # only the 400: the first request's task has not run when it closes.)
+    Case(
+        "pipelined: token, then garbage",
+        lambda t, c: get(f"/{t}") + b"HELLO\r\n\r\n",
+        expect=2,
+        edge_only=(302, 400),
+    ),
+    Case(
+        "pipelined: token, then a 16 KB header",
+        lambda t, c: get(f"/{t}") + get(f"/{t}", "X-Big: " + "a" * 16_000),
+        expect=2,
+        edge_only=(302, 431),
+    ),
     Case(
         "GET with a body, then another request",
         lambda t, c: get(f"/{t}", "Content-Length: 5")[:-2] + b"\r\nhello" + get(f"/{t}"),
