@@ -72,6 +72,14 @@ def _database_away(error: BaseException) -> bool:
     # is rolled back after the loss.
     if isinstance(error, asyncpg.InterfaceError) and str(error).endswith("connection is closed"):
         return True
+    # A pooled connection whose backend was terminated while idle: the server's
+    # FATAL arrived outside any query, so asyncpg is still consuming that error
+    # (its state 2) when the next query starts, and the socket's close comes
+    # a moment later. Any other state in this message is asyncpg misused: a bug.
+    if isinstance(error, asyncpg.exceptions.InternalClientError) and str(error).endswith(
+        "another operation (2) is in progress"
+    ):
+        return True
     # A database closed to connections (ALLOW_CONNECTIONS false, as in
     # maintenance) has a SQLSTATE (55000) that bugs share: told by its message.
     return isinstance(

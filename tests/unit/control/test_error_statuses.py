@@ -58,6 +58,10 @@ def raised_while_handling(error: Exception, lost: BaseException) -> Exception:
             KeyError("raised by a handler of the loss"),
             postgres_error(asyncpg.exceptions.AdminShutdownError, "terminating connection"),
         ),
+        # A pooled connection terminated while idle, used before its close arrived.
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
     ],
 )
 def test_an_error_raised_over_a_lost_connection_is_unavailable(error: BaseException) -> None:
@@ -73,6 +77,10 @@ def test_an_error_raised_over_a_lost_connection_is_unavailable(error: BaseExcept
         KeyError("a bug"),
         asyncpg.InterfaceError("the number of query arguments cannot exceed 32767"),
         raised_while_handling(KeyError("a bug"), KeyError("another bug")),
+        # One connection used by two queries at once.
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 15; another operation (12) is in progress"
+        ),
     ],
 )
 def test_anything_else_unexpected_is_internal(error: BaseException) -> None:
