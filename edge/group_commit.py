@@ -2,7 +2,8 @@
 fsync'd (or, after a quiet spell, while the event loop still has requests to
 read, for at most GROUP_INTERVAL), then go to the spool together in one
 fsync'd write; each click's request is answered once its group is on disk (or
-refused if the write failed)."""
+refused if the write failed), by its continuation, called straight from the
+commit: no future, callback handle or task per click."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 # The longest the first click after a quiet spell waits for others to join its group.
 GROUP_INTERVAL = 0.002
+
+# Called once the click's group is on disk (None) or failed to get there.
+Then = Callable[["SpoolUnavailable | None"], None]
 
 
 class SpoolUnavailable(Exception):
@@ -31,18 +35,16 @@ class GroupCommit:
         self._write = write
         self._committed = committed
         self._group: list[EdgeClick] = []
-        self._done: asyncio.Future[None] | None = None
+        self._then: list[Then] = []
         # Set by a group's first click: an idle edge does not wake every 2 ms.
         self._started = asyncio.Event()
 
-    def add(self, click: EdgeClick) -> asyncio.Future[None]:
-        """The click joins the next group; the future is done once it is fsync'd."""
+    def add(self, click: EdgeClick, then: Then) -> None:
+        """The click joins the next group; `then` is called once it is fsync'd."""
         if not self._group:
             self._started.set()
         self._group.append(click)
-        if self._done is None:
-            self._done = asyncio.get_running_loop().create_future()
-        return self._done
+        self._then.append(then)
 
     @property
     def waiting(self) -> list[EdgeClick]:
@@ -76,18 +78,20 @@ class GroupCommit:
         self._started.set()
 
     async def commit(self) -> None:
-        clicks, done = self._group, self._done
-        self._group, self._done = [], None
+        clicks, thens = self._group, self._then
+        self._group, self._then = [], []
+        failure = None
         try:
             await self._write(clicks)
         except Exception as error:
             # These requests fail (they were not answered yet); the next group
             # is tried afresh, so one bad fsync does not hang every later click.
             log.error("spool write failed, %d clicks refused: %r", len(clicks), error)
-            if done is not None:
-                done.set_exception(SpoolUnavailable(str(error)))
-                done.exception()  # retrieved here: waiters that went away must not warn
-            return
-        if done is not None:
-            done.set_result(None)
-        self._committed()
+            failure = SpoolUnavailable(str(error))
+        for then in thens:
+            try:
+                then(failure)
+            except Exception:  # one request's answer must not cost the others theirs
+                log.exception("answering a durable click failed")
+        if failure is None:
+            self._committed()

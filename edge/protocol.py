@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import httptools
@@ -27,6 +27,7 @@ from uvicorn.server import ServerState
 
 from edge import metrics
 from edge.answer_batch import answer_batch
+from edge.group_commit import SpoolUnavailable
 from edge.hot_path import (
     TOKEN_PATH_LENGTH,
     Answer,
@@ -76,7 +77,7 @@ class _WaitingAnswer:
     fsync: pipelined requests behind it queue as behind any unfinished response,
     and a graceful shutdown waits for it (and closes after it)."""
 
-    __slots__ = ("disconnected", "keep_alive", "message_event", "response_complete", "then")
+    __slots__ = ("disconnected", "keep_alive", "message_event", "refusal", "response_complete")
 
     def __init__(self, keep_alive: bool) -> None:
         self.keep_alive = keep_alive
@@ -84,7 +85,7 @@ class _WaitingAnswer:
         self.disconnected = False
         self.message_event = _Unused()
         # A refusal of the request read after this one, written after this answer.
-        self.then: Callable[[], None] | None = None
+        self.refusal: Callable[[], None] | None = None
 
 
 @lru_cache(maxsize=8)
@@ -366,8 +367,8 @@ class EdgeProtocol(HttpToolsProtocol):
             # Answered once the click is fsync'd; the event loop goes on meanwhile.
             waiting = _WaitingAnswer(keep_alive)
             self.cycle = waiting  # type: ignore[assignment]
-            clicks.record_in_next_group(click).add_done_callback(
-                lambda done: self._answer_durably(waiting, answer, done, method, started)
+            clicks.record_in_next_group(
+                click, partial(self._answer_durably, waiting, answer, method, started)
             )
             return True
         if click is not None:
@@ -385,11 +386,11 @@ class EdgeProtocol(HttpToolsProtocol):
         self,
         waiting: _WaitingAnswer,
         answer: Answer,
-        done: asyncio.Future[None],
         method: str,
         started: float,
+        failure: SpoolUnavailable | None,
     ) -> None:
-        if done.cancelled() or done.exception() is not None:
+        if failure is not None:
             # Durable mode promises no answered click is lost: answer none.
             answer = unavailable(answer.hit_class)
         waiting.response_complete = True
@@ -403,8 +404,8 @@ class EdgeProtocol(HttpToolsProtocol):
         counted(answer, started)
         if not waiting.keep_alive:
             self.transport.close()
-        if waiting.then is not None:
-            waiting.then()  # the refusal of what came next, which closes
+        if waiting.refusal is not None:
+            waiting.refusal()  # of what came next: it closes
             return
         # The step after every response: the next pipelined request, or the
         # keep-alive timer.
@@ -431,7 +432,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._answers.write()
         waiting = self.cycle
         if isinstance(waiting, _WaitingAnswer) and not waiting.response_complete:
-            waiting.then = refusal
+            waiting.refusal = refusal
             self.flow.pause_reading()
         else:
             refusal()

@@ -26,7 +26,7 @@ from common.backoff import Backoff
 from common.control_channel import failure
 from edge import metrics
 from edge.clicks import EdgeClick, batch_bytes, first_click_us
-from edge.group_commit import GroupCommit
+from edge.group_commit import GroupCommit, SpoolUnavailable, Then
 from edge.live_sending import LiveSending
 from edge.spool import Cursor, Spool
 from edge.spool_replay import SpoolReplay
@@ -85,13 +85,27 @@ class ClickBuffer(LiveSending, SpoolReplay):
             self._wake.set()
 
     async def record_durably(self, click: EdgeClick) -> None:
-        """Returns once the click is fsync'd in the spool."""
-        await asyncio.shield(self.record_in_next_group(click))
+        """Returns once the click is fsync'd in the spool (raises SpoolUnavailable
+        if that failed)."""
+        done = asyncio.get_running_loop().create_future()
 
-    def record_in_next_group(self, click: EdgeClick) -> asyncio.Future[None]:
-        """Durable mode: the click joins the next group commit; the future is done
-        once it is fsync'd (SpoolUnavailable if that failed)."""
-        return self._groups.add(click)
+        def then(failure: SpoolUnavailable | None) -> None:
+            if done.done():
+                return
+            if failure is None:
+                done.set_result(None)
+            else:
+                done.set_exception(failure)
+                done.exception()  # retrieved here: a waiter that went away must not warn
+
+        self._groups.add(click, then)
+        # Shielded: a request cancelled meanwhile leaves its click in the group.
+        await asyncio.shield(done)
+
+    def record_in_next_group(self, click: EdgeClick, then: Then) -> None:
+        """Durable mode: the click joins the next group commit, and `then` is
+        called once it is fsync'd (with SpoolUnavailable if that failed)."""
+        self._groups.add(click, then)
 
     @property
     def durable(self) -> bool:
