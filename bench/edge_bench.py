@@ -765,7 +765,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--cold", type=int, default=40_000)
     parser.add_argument("--clicks", type=int, default=300_000)
