@@ -404,7 +404,7 @@ class EdgeProtocol(HttpToolsProtocol):
         counted(answer, started)
         if not waiting.keep_alive:
             self.transport.close()
-        if waiting.refusal is not None:
+        if waiting.refusal is not None and not self.transport.is_closing():
             waiting.refusal()  # of what came next: it closes
             return
         # The step after every response: the next pipelined request, or the
@@ -434,7 +434,7 @@ class EdgeProtocol(HttpToolsProtocol):
         if isinstance(waiting, _WaitingAnswer) and not waiting.response_complete:
             waiting.refusal = refusal
             self.flow.pause_reading()
-        else:
+        elif not self.transport.is_closing():  # an answer may have closed it
             refusal()
 
     def _refuse(self, status: int, reason: bytes) -> None:
@@ -442,15 +442,14 @@ class EdgeProtocol(HttpToolsProtocol):
         self._after_answers(lambda: self._write_refusal(status, reason))
 
     def _write_refusal(self, status: int, reason: bytes) -> None:
-        if not self.transport.is_closing():
-            self.transport.write(
-                STATUS_LINE[status]
-                + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
-                + str(len(reason)).encode()
-                + b"\r\nconnection: close\r\n\r\n"
-                + reason
-            )
-            self.transport.close()
+        self.transport.write(
+            STATUS_LINE[status]
+            + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
+            + str(len(reason)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + reason
+        )
+        self.transport.close()
 
     def _arm_head_timer(self) -> None:
         self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)

@@ -97,6 +97,10 @@ CASES = [
         edge_only=(302, 400),
     ),
     Case(
+        "pipelined: a closing token, then garbage",
+        lambda t, c: get(f"/{t}", "Connection: close") + b"HELLO\r\n\r\n",
+    ),
+    Case(
         "pipelined: token, then a 16 KB header",
         lambda t, c: get(f"/{t}") + get(f"/{t}", "X-Big: " + "a" * 16_000),
         expect=2,
