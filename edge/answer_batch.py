@@ -4,7 +4,7 @@ read every ready connection, instead of one by one as each request is parsed.
 A write that finds its reader asleep wakes it, and on loopback or a virtual
 machine's network that wake-up (an interrupt to another CPU) is paid inside
 the writer's send. Written one by one, nearly every answer paid it: the
-profile put a third of the edge's CPU there. Written back to back after the
+profile put a third of the edge's samples on that send. Written back to back after the
 reads, most answers find the reader already awake (docs/benchmarks.md has the
 figures). uvicorn's ASGI path gets this without trying: its answers are
 written by tasks, which run after the reads.

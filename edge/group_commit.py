@@ -18,12 +18,13 @@ log = logging.getLogger(__name__)
 # The longest the first click after a quiet spell waits for others to join its group.
 GROUP_INTERVAL = 0.002
 
-# Called once the click's group is on disk (None) or failed to get there.
-Then = Callable[["SpoolUnavailable | None"], None]
-
 
 class SpoolUnavailable(Exception):
     """Durable mode could not write the click to the spool: the request fails."""
+
+
+# Called once the click's group is on disk (None) or failed to get there.
+Then = Callable[[SpoolUnavailable | None], None]
 
 
 class GroupCommit:

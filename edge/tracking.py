@@ -90,8 +90,6 @@ class ClickBuffer(LiveSending, SpoolReplay):
         done = asyncio.get_running_loop().create_future()
 
         def then(failure: SpoolUnavailable | None) -> None:
-            if done.done():
-                return
             if failure is None:
                 done.set_result(None)
             else:
