@@ -406,7 +406,13 @@ async def warm(edge_url: str, host: str, tokens: list[str]) -> None:
 
         async def one(token: str) -> None:
             async with sem:
-                await client.get(f"{edge_url}/{token}", headers={"Host": host})
+                try:
+                    await client.get(f"{edge_url}/{token}", headers={"Host": host})
+                except httpx.RemoteProtocolError:
+                    # A pooled connection the edge closed as idle (its keep-alive
+                    # timeout) just as it was reused, while a slow cold request
+                    # held up the rest of the chunk: a browser sends it again.
+                    await client.get(f"{edge_url}/{token}", headers={"Host": host})
 
         for i in range(0, len(tokens), 5000):
             await asyncio.gather(*(one(t) for t in tokens[i : i + 5000]))

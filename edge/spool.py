@@ -51,7 +51,8 @@ class Spool:
         return total
 
     def append(self, records: list[bytes]) -> None:
-        """Writes and fsyncs. Blocking: call it from a worker thread."""
+        """Writes and fsyncs. Blocking: a durable group calls it on the event
+        loop, a spill from a worker thread (the lock keeps them apart)."""
         data = b"".join(_HEADER.pack(len(r)) + r for r in records)
         with self._lock:
             self._append(data)
@@ -65,7 +66,7 @@ class Spool:
             while written < len(data):
                 # O_DSYNC: the write returns once its data and the file's new
                 # size are on disk, as a write and an fdatasync would, in one
-                # call: the worker thread needs the GIL once less per group.
+                # system call instead of two.
                 written += os.write(self._fd, data[written:])
         except OSError:
             # Never leave half a record for later appends to land behind.

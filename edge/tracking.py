@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -33,9 +32,6 @@ from edge.spool_replay import SpoolReplay
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 log = logging.getLogger(__name__)
-
-# Seconds; the interpreter's default is 0.005 (see ClickBuffer.start).
-GIL_SWITCH_INTERVAL = 0.0005
 
 
 class ClickBuffer(LiveSending, SpoolReplay):
@@ -62,7 +58,7 @@ class ClickBuffer(LiveSending, SpoolReplay):
         self._seq = 0
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._groups = GroupCommit(self._write, self._wake.set)
+        self._groups = GroupCommit(self._write_now, self._wake.set)
         self._spool_lock = asyncio.Lock()
         self._cursor: Cursor | None = None
         # Live sending: the first `_sent` clicks of `_pending` are on the wire,
@@ -141,12 +137,6 @@ class ClickBuffer(LiveSending, SpoolReplay):
         # Read when scraped: the spool changes with every group commit in
         # durable mode, and measuring it there would list the directory each time.
         metrics.SPOOL_BYTES.set_function(self._spool.size_bytes)
-        if self._durable:
-            # A group's fsync runs in a worker thread, which needs the GIL back to
-            # hand its result to the event loop. Busy serving, the loop keeps the
-            # GIL until the interpreter's switch interval (5 ms) forces it to let
-            # go: every durable answer would wait that long on top of its fsync.
-            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         # Read when scraped: a value set by the sender would stand still while
         # it waits out a backoff, which is when the age grows.
         metrics.OLDEST_UNACKED.set_function(self.oldest_unacked_seconds)
@@ -162,7 +152,7 @@ class ClickBuffer(LiveSending, SpoolReplay):
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         if self._groups.waiting:
-            await self._groups.commit()
+            self._groups.commit()
         if self._pending:
             log.warning(
                 "control plane unreachable at shutdown: %d clicks spooled", len(self._pending)
@@ -198,18 +188,36 @@ class ClickBuffer(LiveSending, SpoolReplay):
                     return
                 await asyncio.sleep(delay)
 
-    async def _write(self, clicks: list[EdgeClick]) -> None:
-        """Appends clicks to the spool in batch-sized records, fsync'd; raises on failure."""
-        records = [
+    def _records(self, clicks: list[EdgeClick]) -> list[bytes]:
+        """The spool's records for `clicks`: batches of at most max_batch."""
+        return [
             batch_bytes(clicks[i : i + self._max_batch])
             for i in range(0, len(clicks), self._max_batch)
         ]
+
+    def _write_now(self, clicks: list[EdgeClick]) -> None:
+        """A durable group: appended and fsync'd on the event loop (see
+        edge/group_commit.py for why); raises on failure."""
+        try:
+            self._spool.append(self._records(clicks))
+        except Exception:
+            metrics.SPOOL_ERRORS.inc()
+            raise
+        self._spooled(clicks)
+
+    async def _write(self, clicks: list[EdgeClick]) -> None:
+        """Appends clicks to the spool, fsync'd, in a worker thread: a spill can
+        hold everything an outage left in memory. Raises on failure."""
+        records = self._records(clicks)
         try:
             async with self._spool_lock:
                 await asyncio.to_thread(self._spool.append, records)
         except Exception:
             metrics.SPOOL_ERRORS.inc()
             raise
+        self._spooled(clicks)
+
+    def _spooled(self, clicks: list[EdgeClick]) -> None:
         if self._spool_oldest_us is None:
             self._spool_oldest_us = clicks[0].clicked_at_us
 

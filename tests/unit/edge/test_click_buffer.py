@@ -16,7 +16,7 @@ from edge.clicks import EdgeClick
 from edge.group_commit import SpoolUnavailable
 from edge.spool import Cursor, Spool
 from edge.tracking import ClickBuffer
-from smarturls.v1 import edge_pb2_grpc
+from smarturls.v1 import edge_pb2, edge_pb2_grpc
 from tests.support import eventually
 
 
@@ -67,6 +67,45 @@ async def test_durable_mode_refuses_one_group_and_serves_the_next(tmp_path: Path
         buffer._spool.append = Spool.append.__get__(buffer._spool)  # type: ignore[method-assign]
         await asyncio.wait_for(buffer.record_durably(click(2)), 2)
         assert buffer.spooled_bytes > 0
+        for task in buffer._tasks:
+            task.cancel()
+
+
+async def test_durable_clicks_read_in_one_pass_share_one_fsync(tmp_path: Path) -> None:
+    async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:
+        buffer = ClickBuffer(
+            edge_pb2_grpc.EdgeServiceStub(channel),
+            tmp_path,
+            flush_interval=0.01,
+            max_batch=100,
+            durable=True,
+        )
+        buffer.start()
+        answered: list[tuple[int, SpoolUnavailable | None]] = []
+
+        def record(n: int) -> None:
+            buffer.record_in_next_group(click(n), lambda failure: answered.append((n, failure)))
+
+        for n in range(20):  # as one pass of the event loop reads them
+            record(n)
+        assert answered == []  # nothing is answered before its group is on disk
+
+        async def first_group_answered() -> bool:
+            return len(answered) == 20
+
+        await eventually(first_group_answered, timeout=5)
+        for n in range(20, 25):
+            record(n)
+
+        async def second_group_answered() -> bool:
+            return len(answered) == 25
+
+        await eventually(second_group_answered, timeout=5)
+        assert answered == [(n, None) for n in range(25)]  # in order, none refused
+        records = buffer._spool.read(Cursor(buffer._spool.segments()[0]))
+        # One append per group: the first 20 clicks shared one write and one fsync.
+        sizes = [len(edge_pb2.ClickBatch.FromString(r).columns.smart_url_ids) for r in records]
+        assert sizes == [20, 5]
         for task in buffer._tasks:
             task.cancel()
 
