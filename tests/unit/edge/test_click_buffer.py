@@ -24,6 +24,16 @@ def click(n: int) -> EdgeClick:
     return EdgeClick(n.to_bytes(16, "big"), 1, 1, "GET", "Mozilla/5.0", "", "", "human", ())
 
 
+def durable_buffer(channel: grpc.aio.Channel, spool: Path) -> ClickBuffer:
+    return ClickBuffer(
+        edge_pb2_grpc.EdgeServiceStub(channel),
+        spool,
+        flush_interval=0.01,
+        max_batch=100,
+        durable=True,
+    )
+
+
 def disk_full(*args: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -53,13 +63,7 @@ async def test_a_failed_spill_keeps_the_clicks_and_the_sender(tmp_path: Path) ->
 
 async def test_durable_mode_refuses_one_group_and_serves_the_next(tmp_path: Path) -> None:
     async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:
-        buffer = ClickBuffer(
-            edge_pb2_grpc.EdgeServiceStub(channel),
-            tmp_path,
-            flush_interval=0.01,
-            max_batch=100,
-            durable=True,
-        )
+        buffer = durable_buffer(channel, tmp_path)
         buffer.start()
         buffer._spool.append = disk_full  # type: ignore[method-assign]
         with pytest.raises(SpoolUnavailable):
@@ -73,13 +77,7 @@ async def test_durable_mode_refuses_one_group_and_serves_the_next(tmp_path: Path
 
 async def test_durable_clicks_read_in_one_pass_share_one_fsync(tmp_path: Path) -> None:
     async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:
-        buffer = ClickBuffer(
-            edge_pb2_grpc.EdgeServiceStub(channel),
-            tmp_path,
-            flush_interval=0.01,
-            max_batch=100,
-            durable=True,
-        )
+        buffer = durable_buffer(channel, tmp_path)
         buffer.start()
         answered: list[tuple[int, SpoolUnavailable | None]] = []
 
