@@ -9,10 +9,10 @@ Why on the event loop and not in a worker thread: every click's answer waits
 for its group's write either way, and what the loop would read meanwhile only
 joins the next group. A thread buys nothing for the clicks and costs the GIL:
 the worker has to take it from the busy loop and hand it back twice a group,
-with context switches on the edge's one core (docs/benchmarks.md, durable
-clicks). The loop stops for one append a group (~0.2-1 ms on a local disk);
-a request that is not a click waits that long at most, and a disk that hangs
-stops /healthz too, which is what a liveness probe should see.
+with context switches on the edge's one core. The loop stops for one append
+a group (~0.2-1 ms on a local disk); a request that is not a click waits that
+long at most, and a disk that hangs stops /healthz too, which is what a
+liveness probe should see.
 """
 
 from __future__ import annotations
