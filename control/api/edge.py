@@ -11,7 +11,7 @@ from control.api import convert
 from control.api.deps import Deps
 from control.domain.click_ingest import ingest_clicks
 from control.domain.invalidations import Invalidation, recent_changes
-from control.domain.resolution import resolve_token
+from control.domain.resolution import resolve_token, resolve_tokens
 from smarturls.v1 import edge_pb2, edge_pb2_grpc
 
 CLICKS_STORED = Counter("smarturls_control_clicks_stored_total", "Clicks newly stored")
@@ -34,6 +34,19 @@ class EdgeServicer(edge_pb2_grpc.EdgeServiceServicer):
     ) -> edge_pb2.ResolvedLink:
         link = await resolve_token(self.deps.db, self.deps.keys, request.token)
         return convert.resolved_link(link)
+
+    async def ResolveTokens(
+        self, request: edge_pb2.ResolveTokensRequest, context: grpc.aio.ServicerContext
+    ) -> edge_pb2.ResolveTokensResponse:
+        links = await resolve_tokens(self.deps.db, self.deps.keys, list(request.tokens))
+        return edge_pb2.ResolveTokensResponse(
+            resolutions=[
+                edge_pb2.TokenResolution(link=convert.resolved_link(link))
+                if link is not None
+                else edge_pb2.TokenResolution()
+                for link in links
+            ]
+        )
 
     async def IngestClicks(
         self,

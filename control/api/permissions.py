@@ -66,6 +66,7 @@ RULES: dict[str, Rule] = {
     _V1 + "ConversionService/RefundOrder": Rule(MERCHANT, account_scoped=True),
     # The redirect edges.
     _V1 + "EdgeService/ResolveToken": Rule(EDGE, account_scoped=False),
+    _V1 + "EdgeService/ResolveTokens": Rule(EDGE, account_scoped=False),
     _V1 + "EdgeService/IngestClicks": Rule(EDGE, account_scoped=False),
     _V1 + "EdgeService/WatchInvalidations": Rule(EDGE, account_scoped=False),
 }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -15,9 +17,10 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
 
+import control.api.edge
 from control.domain.rollups import message_lock_key
 from control.server import start_grpc, stop_grpc
-from signing.tokens import verify_token
+from signing.tokens import mint_token, verify_token
 from smarturls.v1 import common_pb2, edge_pb2, edge_pb2_grpc, templates_pb2
 from tests.support import KEYS, Stack, eventually
 
@@ -496,3 +499,65 @@ async def test_with_every_batch_slot_waiting_the_sender_sleeps_until_an_acknowle
         # 1 ms deadline polled hundreds of times.
         assert waits <= 30
     await stack.wait_for_clicks(4)
+
+
+async def test_resolve_tokens_answers_each_token_as_resolve_token_would(stack: Stack) -> None:
+    account = await stack.account()
+    links = [
+        TRACKED[0],
+        templates_pb2.TemplateLink(
+            name="wa",
+            kind=common_pb2.LINK_KIND_SHARE,
+            network=common_pb2.SHARE_NETWORK_WHATSAPP,
+            destination_url="https://shop.example/",
+        ),
+    ]
+    template = await stack.template(account.account_id, common_pb2.GOAL_ADVOCATE_SHARE, links)
+    first = await stack.mint(account.account_id, template.template_id, "m-1")
+    second = await stack.mint(account.account_id, template.template_id, "m-2")
+    token = {name: urlsplit(url).path[1:] for name, url in first.items()}
+    other = urlsplit(second[TRACKED[0].name]).path[1:]
+    gone = mint_token(KEYS, 987_654_321)
+    forged = token["wa"][:-2] + ("AA" if not token["wa"].endswith("AA") else "BB")
+    stub = edge_pb2_grpc.EdgeServiceStub(stack.channel)
+    asked = [token["wa"], forged, gone, other, token[TRACKED[0].name], token["wa"]]
+    reply = await stub.ResolveTokens(edge_pb2.ResolveTokensRequest(tokens=asked))
+    assert [r.HasField("link") for r in reply.resolutions] == [True, False, False, True, True, True]
+    for each, resolution in zip(asked, reply.resolutions, strict=True):
+        if resolution.HasField("link"):
+            alone = await stub.ResolveToken(edge_pb2.ResolveTokenRequest(token=each))
+            # The share button's referral link is minted once, however it is asked.
+            assert resolution.link == alone
+    assert reply.resolutions[0].link.smart_url_id == verify_token(KEYS, token["wa"])
+
+    for tokens, why in (([], "at least one"), ([other] * 1001, "at most 1000")):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.ResolveTokens(edge_pb2.ResolveTokensRequest(tokens=tokens))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert caught.value.details().startswith("tokens: ") and why in caught.value.details()
+
+
+async def test_an_edge_newer_than_its_control_plane_resolves_one_token_per_call(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    urls = [
+        (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["blog"]
+        for n in range(3)
+    ]
+    gone = f"https://share.acme.example/{mint_token(KEYS, 987_654_321)}"
+    # The control plane as it was before ResolveTokens: gRPC answers a method
+    # it does not know with UNIMPLEMENTED.
+
+    async def unknown_method(self: object, request: object, context: Any) -> None:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+
+    await stop_grpc(stack.control, 0)
+    monkeypatch.setattr(control.api.edge.EdgeServicer, "ResolveTokens", unknown_method)
+    stack.control = await start_grpc(stack.deps, f"127.0.0.1:{stack.control.port}")
+    with caplog.at_level(logging.WARNING, logger="edge.resolver"):
+        responses = await asyncio.gather(*(stack.click(url) for url in [*urls, gone]))
+    assert [r.status_code for r in responses] == [302, 302, 302, 404]
+    assert "control plane lacks ResolveTokens" in caplog.text
+    await stack.wait_for_clicks(3)

@@ -16,7 +16,7 @@ import redis
 from prometheus_client import REGISTRY
 
 from control.server import stop_grpc
-from signing.tokens import mint_token
+from signing.tokens import mint_token, verify_token
 from smarturls.v1 import common_pb2, minting_pb2, templates_pb2
 from tests.support import KEYS, Stack, eventually
 
@@ -210,7 +210,8 @@ def resolve_calls() -> float:
         for metric in REGISTRY.collect()
         if metric.name == "smarturls_control_rpcs"
         for sample in metric.samples
-        if sample.name.endswith("_total") and sample.labels["method"].endswith("ResolveToken")
+        if sample.name.endswith("_total")
+        and sample.labels["method"].endswith(("ResolveToken", "ResolveTokens"))
     )
 
 
@@ -263,3 +264,31 @@ async def test_a_link_changed_since_redis_cached_it_is_resolved_afresh(
     response = await stack.click(url, edge_url=second.url)
     assert response.headers["location"] == "https://shop.example/new"
     assert resolve_calls() == calls + 1
+
+
+async def test_links_cold_together_share_control_plane_calls(stack: Stack) -> None:
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, [LINK])
+    urls = [
+        (await stack.mint(account.account_id, template.template_id, f"m-{n}"))["shop"]
+        for n in range(40)
+    ]
+    gone = f"https://share.acme.example/{mint_token(KEYS, 987_654_321)}"
+    fresh = await stack.start_edge()  # nothing cached
+    calls = resolve_calls()
+    responses = await asyncio.gather(
+        *(stack.click(url, edge_url=fresh.url) for url in [*urls, gone])
+    )
+    # Every link answered as if asked about alone: its own destination, the
+    # gone one 404, each with its own source for the click's message.
+    assert [r.status_code for r in responses] == [302] * 40 + [404]
+    assert {r.headers["location"] for r in responses[:40]} == {"https://shop.example/old"}
+    # And each click is its own link's: no token was answered with another's.
+    await stack.wait_for_clicks(40)
+    clicked = await stack.db.fetch("SELECT smart_url_id FROM clicks")
+    assert sorted(r["smart_url_id"] for r in clicked) == sorted(
+        verify_token(KEYS, urlsplit(url).path[1:]) for url in urls
+    )
+    # 41 cold tokens, far fewer calls: the misses that came while the first
+    # calls were out went together.
+    assert 1 <= resolve_calls() - calls <= 20

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from smarturls.v1 import common_pb2 as smarturls_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smarturls/v1/edge.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"5\n\x19WatchInvalidationsRequest\x12\x18\n\x10lookback_seconds\x18\x01 \x01(\x03\"7\n\x0fTemplateVersion\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0f\n\x07version\x18\x02 \x01(\x03\"W\n\x0cInvalidation\x12\x15\n\rsmart_url_ids\x18\x01 \x03(\x03\x12\x30\n\ttemplates\x18\x02 \x03(\x0b\x32\x1d.smarturls.v1.TemplateVersion\"$\n\x13ResolveTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"\xae\x02\n\x0cResolvedLink\x12\x14\n\x0csmart_url_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x18\n\x10\x64\x65stination_head\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65stination_tail\x18\x06 \x01(\t\x12\x15\n\rappend_source\x18\x07 \x01(\x08\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x18\n\x10template_version\x18\t \x01(\x03\x12\x10\n\x08og_title\x18\n \x01(\t\x12\x16\n\x0eog_description\x18\x0b \x01(\t\x12\x14\n\x0cog_image_url\x18\x0c \x01(\t\"\xcb\x01\n\x05\x43lick\x12\x10\n\x08\x63lick_id\x18\x01 \x01(\x0c\x12\x14\n\x0csmart_url_id\x18\x02 \x01(\x03\x12.\n\nclicked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x11\n\tip_prefix\x18\x06 \x01(\t\x12\x0f\n\x07referer\x18\x07 \x01(\t\x12\x11\n\thit_class\x18\x08 \x01(\t\x12\x0f\n\x07reasons\x18\t \x03(\t\"q\n\nClickBatch\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12#\n\x06\x63licks\x18\x02 \x03(\x0b\x32\x13.smarturls.v1.Click\x12+\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1a.smarturls.v1.ClickColumns\"\xcc\x01\n\x0c\x43lickColumns\x12\x11\n\tclick_ids\x18\x01 \x01(\x0c\x12\x15\n\rsmart_url_ids\x18\x02 \x03(\x03\x12\x15\n\rclicked_at_us\x18\x03 \x03(\x03\x12\x0f\n\x07strings\x18\x04 \x03(\t\x12\x0e\n\x06method\x18\x05 \x03(\r\x12\x12\n\nuser_agent\x18\x06 \x03(\r\x12\x11\n\tip_prefix\x18\x07 \x03(\r\x12\x0f\n\x07referer\x18\x08 \x03(\r\x12\x11\n\thit_class\x18\t \x03(\r\x12\x0f\n\x07reasons\x18\n \x03(\r\"W\n\rClickBatchAck\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\x12\x0f\n\x07\x65xpired\x18\x04 \x01(\r2\x84\x02\n\x0b\x45\x64geService\x12M\n\x0cResolveToken\x12!.smarturls.v1.ResolveTokenRequest\x1a\x1a.smarturls.v1.ResolvedLink\x12I\n\x0cIngestClicks\x12\x18.smarturls.v1.ClickBatch\x1a\x1b.smarturls.v1.ClickBatchAck(\x01\x30\x01\x12[\n\x12WatchInvalidations\x12\'.smarturls.v1.WatchInvalidationsRequest\x1a\x1a.smarturls.v1.Invalidation0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17smarturls/v1/edge.proto\x12\x0csmarturls.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19smarturls/v1/common.proto\"5\n\x19WatchInvalidationsRequest\x12\x18\n\x10lookback_seconds\x18\x01 \x01(\x03\"7\n\x0fTemplateVersion\x12\x13\n\x0btemplate_id\x18\x01 \x01(\x03\x12\x0f\n\x07version\x18\x02 \x01(\x03\"W\n\x0cInvalidation\x12\x15\n\rsmart_url_ids\x18\x01 \x03(\x03\x12\x30\n\ttemplates\x18\x02 \x03(\x0b\x32\x1d.smarturls.v1.TemplateVersion\"$\n\x13ResolveTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"&\n\x14ResolveTokensRequest\x12\x0e\n\x06tokens\x18\x01 \x03(\t\"K\n\x15ResolveTokensResponse\x12\x32\n\x0bresolutions\x18\x01 \x03(\x0b\x32\x1d.smarturls.v1.TokenResolution\";\n\x0fTokenResolution\x12(\n\x04link\x18\x01 \x01(\x0b\x32\x1a.smarturls.v1.ResolvedLink\"\xae\x02\n\x0cResolvedLink\x12\x14\n\x0csmart_url_id\x18\x01 \x01(\x03\x12\x12\n\naccount_id\x18\x02 \x01(\x03\x12\x14\n\x0cshare_domain\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.smarturls.v1.LinkKind\x12\x18\n\x10\x64\x65stination_head\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65stination_tail\x18\x06 \x01(\t\x12\x15\n\rappend_source\x18\x07 \x01(\x08\x12\x13\n\x0btemplate_id\x18\x08 \x01(\x03\x12\x18\n\x10template_version\x18\t \x01(\x03\x12\x10\n\x08og_title\x18\n \x01(\t\x12\x16\n\x0eog_description\x18\x0b \x01(\t\x12\x14\n\x0cog_image_url\x18\x0c \x01(\t\"\xcb\x01\n\x05\x43lick\x12\x10\n\x08\x63lick_id\x18\x01 \x01(\x0c\x12\x14\n\x0csmart_url_id\x18\x02 \x01(\x03\x12.\n\nclicked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x11\n\tip_prefix\x18\x06 \x01(\t\x12\x0f\n\x07referer\x18\x07 \x01(\t\x12\x11\n\thit_class\x18\x08 \x01(\t\x12\x0f\n\x07reasons\x18\t \x03(\t\"q\n\nClickBatch\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12#\n\x06\x63licks\x18\x02 \x03(\x0b\x32\x13.smarturls.v1.Click\x12+\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1a.smarturls.v1.ClickColumns\"\xcc\x01\n\x0c\x43lickColumns\x12\x11\n\tclick_ids\x18\x01 \x01(\x0c\x12\x15\n\rsmart_url_ids\x18\x02 \x03(\x03\x12\x15\n\rclicked_at_us\x18\x03 \x03(\x03\x12\x0f\n\x07strings\x18\x04 \x03(\t\x12\x0e\n\x06method\x18\x05 \x03(\r\x12\x12\n\nuser_agent\x18\x06 \x03(\r\x12\x11\n\tip_prefix\x18\x07 \x03(\r\x12\x0f\n\x07referer\x18\x08 \x03(\r\x12\x11\n\thit_class\x18\t \x03(\r\x12\x0f\n\x07reasons\x18\n \x03(\r\"W\n\rClickBatchAck\x12\x11\n\tbatch_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\x12\x0f\n\x07\x65xpired\x18\x04 \x01(\r2\xde\x02\n\x0b\x45\x64geService\x12M\n\x0cResolveToken\x12!.smarturls.v1.ResolveTokenRequest\x1a\x1a.smarturls.v1.ResolvedLink\x12X\n\rResolveTokens\x12\".smarturls.v1.ResolveTokensRequest\x1a#.smarturls.v1.ResolveTokensResponse\x12I\n\x0cIngestClicks\x12\x18.smarturls.v1.ClickBatch\x1a\x1b.smarturls.v1.ClickBatchAck(\x01\x30\x01\x12[\n\x12WatchInvalidations\x12\'.smarturls.v1.WatchInvalidationsRequest\x1a\x1a.smarturls.v1.Invalidation0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,16 +41,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVALIDATION']._serialized_end=300
   _globals['_RESOLVETOKENREQUEST']._serialized_start=302
   _globals['_RESOLVETOKENREQUEST']._serialized_end=338
-  _globals['_RESOLVEDLINK']._serialized_start=341
-  _globals['_RESOLVEDLINK']._serialized_end=643
-  _globals['_CLICK']._serialized_start=646
-  _globals['_CLICK']._serialized_end=849
-  _globals['_CLICKBATCH']._serialized_start=851
-  _globals['_CLICKBATCH']._serialized_end=964
-  _globals['_CLICKCOLUMNS']._serialized_start=967
-  _globals['_CLICKCOLUMNS']._serialized_end=1171
-  _globals['_CLICKBATCHACK']._serialized_start=1173
-  _globals['_CLICKBATCHACK']._serialized_end=1260
-  _globals['_EDGESERVICE']._serialized_start=1263
-  _globals['_EDGESERVICE']._serialized_end=1523
+  _globals['_RESOLVETOKENSREQUEST']._serialized_start=340
+  _globals['_RESOLVETOKENSREQUEST']._serialized_end=378
+  _globals['_RESOLVETOKENSRESPONSE']._serialized_start=380
+  _globals['_RESOLVETOKENSRESPONSE']._serialized_end=455
+  _globals['_TOKENRESOLUTION']._serialized_start=457
+  _globals['_TOKENRESOLUTION']._serialized_end=516
+  _globals['_RESOLVEDLINK']._serialized_start=519
+  _globals['_RESOLVEDLINK']._serialized_end=821
+  _globals['_CLICK']._serialized_start=824
+  _globals['_CLICK']._serialized_end=1027
+  _globals['_CLICKBATCH']._serialized_start=1029
+  _globals['_CLICKBATCH']._serialized_end=1142
+  _globals['_CLICKCOLUMNS']._serialized_start=1145
+  _globals['_CLICKCOLUMNS']._serialized_end=1349
+  _globals['_CLICKBATCHACK']._serialized_start=1351
+  _globals['_CLICKBATCHACK']._serialized_end=1438
+  _globals['_EDGESERVICE']._serialized_start=1441
+  _globals['_EDGESERVICE']._serialized_end=1791
 # @@protoc_insertion_point(module_scope)

@@ -38,6 +38,24 @@ class ResolveTokenRequest(_message.Message):
     token: str
     def __init__(self, token: _Optional[str] = ...) -> None: ...
 
+class ResolveTokensRequest(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tokens: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ResolveTokensResponse(_message.Message):
+    __slots__ = ("resolutions",)
+    RESOLUTIONS_FIELD_NUMBER: _ClassVar[int]
+    resolutions: _containers.RepeatedCompositeFieldContainer[TokenResolution]
+    def __init__(self, resolutions: _Optional[_Iterable[_Union[TokenResolution, _Mapping]]] = ...) -> None: ...
+
+class TokenResolution(_message.Message):
+    __slots__ = ("link",)
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    link: ResolvedLink
+    def __init__(self, link: _Optional[_Union[ResolvedLink, _Mapping]] = ...) -> None: ...
+
 class ResolvedLink(_message.Message):
     __slots__ = ("smart_url_id", "account_id", "share_domain", "kind", "destination_head", "destination_tail", "append_source", "template_id", "template_version", "og_title", "og_description", "og_image_url")
     SMART_URL_ID_FIELD_NUMBER: _ClassVar[int]

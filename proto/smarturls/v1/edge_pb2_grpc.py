@@ -40,6 +40,11 @@ class EdgeServiceStub:
                 request_serializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokenRequest.SerializeToString,
                 response_deserializer=smarturls_dot_v1_dot_edge__pb2.ResolvedLink.FromString,
                 _registered_method=True)
+        self.ResolveTokens = channel.unary_unary(
+                '/smarturls.v1.EdgeService/ResolveTokens',
+                request_serializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokensRequest.SerializeToString,
+                response_deserializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokensResponse.FromString,
+                _registered_method=True)
         self.IngestClicks = channel.stream_stream(
                 '/smarturls.v1.EdgeService/IngestClicks',
                 request_serializer=smarturls_dot_v1_dot_edge__pb2.ClickBatch.SerializeToString,
@@ -59,6 +64,15 @@ class EdgeServiceServicer:
     def ResolveToken(self, request, context):
         """Called on a cache miss. NOT_FOUND when the token is forged or its link is gone.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveTokens(self, request, context):
+        """Several cache misses in one call (a campaign's first clicks come cold
+        together): one resolution per token, in the order asked, a forged token
+        or a gone link answered as not found rather than failing the call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -93,6 +107,11 @@ def add_EdgeServiceServicer_to_server(servicer, server):
                     servicer.ResolveToken,
                     request_deserializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokenRequest.FromString,
                     response_serializer=smarturls_dot_v1_dot_edge__pb2.ResolvedLink.SerializeToString,
+            ),
+            'ResolveTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveTokens,
+                    request_deserializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokensRequest.FromString,
+                    response_serializer=smarturls_dot_v1_dot_edge__pb2.ResolveTokensResponse.SerializeToString,
             ),
             'IngestClicks': grpc.stream_stream_rpc_method_handler(
                     servicer.IngestClicks,
@@ -133,6 +152,33 @@ class EdgeService:
             '/smarturls.v1.EdgeService/ResolveToken',
             smarturls_dot_v1_dot_edge__pb2.ResolveTokenRequest.SerializeToString,
             smarturls_dot_v1_dot_edge__pb2.ResolvedLink.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smarturls.v1.EdgeService/ResolveTokens',
+            smarturls_dot_v1_dot_edge__pb2.ResolveTokensRequest.SerializeToString,
+            smarturls_dot_v1_dot_edge__pb2.ResolveTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,
