@@ -135,13 +135,14 @@ class Resolver:
             else:
                 links = await self._together(list(tokens))
         except BaseException as error:
-            failure = (
-                ControlUnavailable(error.code().name)
-                if isinstance(error, grpc.aio.AioRpcError)
-                else error
-                if isinstance(error, ControlUnavailable)
-                else ControlUnavailable(repr(error))
-            )
+            if isinstance(error, grpc.aio.AioRpcError):
+                failure = ControlUnavailable(error.code().name)
+            elif isinstance(error, ControlUnavailable):
+                failure = error
+            else:
+                if isinstance(error, Exception):
+                    log.exception("resolving %d tokens failed", len(tokens))
+                failure = ControlUnavailable(repr(error))
             for answer in tokens.values():
                 if not answer.done():
                     answer.set_exception(failure)
