@@ -15,7 +15,7 @@ from control.domain.model import ResolvedLink
 from signing.keys import SigningKeys
 from signing.tokens import mint_token, verify_token
 
-_LINKS = """
+_LINKS_QUERY = """
 SELECT s.smart_url_id, s.account_id, s.kind, s.parent_smart_url_id, s.message_id,
        s.template_id, s.link_name, m.share_domain, m.advocate_shortcode,
        l.destination_url, l.network, l.share_text, l.share_subject,
@@ -25,10 +25,8 @@ JOIN messages m ON m.account_id = s.account_id AND m.message_id = s.message_id
 JOIN templates t ON t.account_id = s.account_id AND t.template_id = s.template_id
 JOIN template_links l
   ON l.account_id = s.account_id AND l.template_id = s.template_id AND l.name = s.link_name
-WHERE s.revoked_at IS NULL AND m.revoked_at IS NULL
+WHERE s.smart_url_id = ANY($1::bigint[]) AND s.revoked_at IS NULL AND m.revoked_at IS NULL
 """
-_LINK_QUERY = _LINKS + "AND s.smart_url_id = $1"
-_LINKS_QUERY = _LINKS + "AND s.smart_url_id = ANY($1::bigint[])"
 
 
 # How many tokens one ResolveTokens call may carry.
@@ -36,14 +34,10 @@ MAX_TOKENS = 1000
 
 
 async def resolve_token(db: asyncpg.Pool, keys: SigningKeys, token: str) -> ResolvedLink:
-    smart_url_id = verify_token(keys, token)
-    if smart_url_id is None:
+    (link,) = await resolve_tokens(db, keys, [token])
+    if link is None:
         raise NotFound.token()
-    async with db.acquire() as conn:
-        row = await conn.fetchrow(_LINK_QUERY, smart_url_id)
-        if row is None:
-            raise NotFound.token()
-        return await _resolved(conn, keys, row)
+    return link
 
 
 async def resolve_tokens(
