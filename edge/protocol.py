@@ -7,8 +7,9 @@ memory, /healthz, /metrics, anything with a body.
 
 It also holds a request head to what a public server must: at most HEAD_LIMIT
 bytes and MAX_HEADERS headers (431, or 414 for the target), received within
-HEAD_TIMEOUT seconds of its first byte (408), and connected clients that send
-nothing are dropped after the same time.
+HEAD_TIMEOUT seconds of its first byte (of connecting, for a connection's first
+request) (408), and connected clients that send nothing are dropped after the
+same time.
 """
 
 from __future__ import annotations
@@ -394,6 +395,8 @@ class EdgeProtocol(HttpToolsProtocol):
             # Durable mode promises no answered click is lost: answer none.
             answer = unavailable(answer.hit_class)
         waiting.response_complete = True
+        # Counted whether or not its client stayed, as the ASGI route counts it.
+        counted(answer, started)
         if self.transport.is_closing():
             return  # the client left; its click is kept all the same
         self.transport.write(
@@ -401,7 +404,6 @@ class EdgeProtocol(HttpToolsProtocol):
                 answer, self.server_state.default_headers, method == "HEAD", waiting.keep_alive
             )
         )
-        counted(answer, started)
         if not waiting.keep_alive:
             self.transport.close()
         if waiting.refusal is not None and not self.transport.is_closing():
@@ -444,6 +446,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def _write_refusal(self, status: int, reason: bytes) -> None:
         self.transport.write(
             STATUS_LINE[status]
+            + _DefaultHeaders.of(self.server_state.default_headers)
             + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
             + str(len(reason)).encode()
             + b"\r\nconnection: close\r\n\r\n"

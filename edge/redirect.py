@@ -1,7 +1,9 @@
 """GET/HEAD /{token} through ASGI: what the protocol (edge/protocol.py) leaves to
 ASGI on this route, that is a link not in memory (resolved from Redis or the
-control plane), and every hit in durable mode (its click is fsync'd before the
-answer). Everything else goes on to Starlette."""
+control plane) and a request the protocol does not answer itself (one with a
+body, one pipelined behind an unfinished answer, one arriving while writes are
+paused). In durable mode its click is fsync'd before the answer, as on the
+protocol's route. Everything else goes on to Starlette."""
 
 from __future__ import annotations
 
@@ -69,7 +71,16 @@ class RedirectApp:
                 return
         else:
             metrics.HOT.cache[_MEMORY_HIT] += 1
-        answer, click = answer_hit(runtime, link, *facts)
+        answer, click = answer_hit(
+            runtime,
+            link,
+            facts.method,
+            facts.token,
+            facts.host,
+            facts.user_agent,
+            facts.referer,
+            facts.client_ip,
+        )
         if click is not None:
             if runtime.clicks.durable:
                 try:

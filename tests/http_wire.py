@@ -35,7 +35,10 @@ class Exchange:
 
 
 def _parse(data: bytes, head_request: list[bool]) -> tuple[list[WireResponse], bytes]:
+    """The responses in `data`, interim ones (100 Continue) included, and what is
+    left after the last whole one."""
     responses: list[WireResponse] = []
+    final = 0  # the final responses so far: the index of the request answered next
     while True:
         end = data.find(b"\r\n\r\n")
         if end < 0:
@@ -47,11 +50,12 @@ def _parse(data: bytes, head_request: list[bool]) -> tuple[list[WireResponse], b
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         rest = data[end + 4 :]
-        index = len(responses)
-        is_head = head_request[index] if index < len(head_request) else False
+        is_head = head_request[final] if final < len(head_request) else False
         if status == 100:
+            responses.append(WireResponse(status, headers, b""))
             data = rest
             continue
+        final += 1
         if is_head or status in (204, 304):
             body, rest = b"", rest
         elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -83,6 +87,10 @@ def _parse(data: bytes, head_request: list[bool]) -> tuple[list[WireResponse], b
         data = rest
 
 
+def final_responses(responses: list[WireResponse]) -> list[WireResponse]:
+    return [r for r in responses if r.status != 100]
+
+
 async def exchange(
     port: int,
     request: bytes,
@@ -92,7 +100,7 @@ async def exchange(
     timeout: float = 3.0,
     linger: float = 0.3,
 ) -> Exchange:
-    """Sends `request` on a new connection and reads until `expect` responses
+    """Sends `request` on a new connection and reads until `expect` final responses
     have come (then `linger` seconds more, to see whether the server closes),
     the server closes, or nothing comes for `timeout` seconds. `heads`: which
     requests are HEAD (their responses have no body)."""
@@ -104,7 +112,7 @@ async def exchange(
         writer.write(request)
         await writer.drain()
         while True:
-            done = len(_parse(received, heads)[0]) >= expect
+            done = len(final_responses(_parse(received, heads)[0])) >= expect
             try:
                 chunk = await asyncio.wait_for(reader.read(65536), linger if done else timeout)
             except TimeoutError:

@@ -186,17 +186,19 @@ def edge_settings(control_address: str, **overrides: object) -> EdgeSettings:
 class LoopbackServer:
     """An ASGI app on uvicorn on a loopback port, in this event loop."""
 
-    def __init__(self, app: Any, http: Any = "httptools") -> None:
+    def __init__(self, app: Any, http: Any = "httptools", **config: Any) -> None:
         self.app = app
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            lifespan="on",
-            log_level="warning",
-            http=http,
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=0,
+                lifespan="on",
+                log_level="warning",
+                http=http,
+                **config,
+            )
         )
-        self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
         self.url = ""
 
@@ -220,7 +222,13 @@ class RunningEdge(LoopbackServer):
     """The edge as `python -m edge` serves it: its own protocol for the hot route."""
 
     def __init__(self, settings: EdgeSettings) -> None:
-        super().__init__(create_app(settings), http=EdgeProtocol)
+        # As edge/__main__.py configures uvicorn.
+        super().__init__(
+            create_app(settings),
+            http=EdgeProtocol,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
+        )
 
 
 def console_settings(**overrides: object) -> ConsoleSettings:

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import grpc
@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 import control.api.edge
 from control.domain.rollups import message_lock_key
 from control.server import start_grpc, stop_grpc
+from edge import protocol
 from signing.tokens import mint_token, verify_token
 from smarturls.v1 import common_pb2, edge_pb2, edge_pb2_grpc, templates_pb2
 from tests.support import KEYS, Stack, eventually
@@ -33,9 +34,36 @@ TRACKED = [
 ]
 
 
+REFERRAL = [
+    templates_pb2.TemplateLink(
+        name="shop", kind=common_pb2.LINK_KIND_REFERRAL, destination_url="https://shop.example/"
+    )
+]
+
+
 def cache_misses() -> float:
     labels = {"tier": "memory", "result": "miss"}
     return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
+
+
+def cache_hits() -> float:
+    labels = {"tier": "memory", "result": "hit"}
+    return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
+
+
+@pytest.fixture
+def routes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each token request the edge parses: answered by its own protocol
+    (True), or left to ASGI (False)."""
+    answered_here: list[bool] = []
+    answer_here = protocol.EdgeProtocol._answer_here
+
+    def spy(self: protocol.EdgeProtocol) -> bool:
+        answered_here.append(answer_here(self))
+        return answered_here[-1]
+
+    monkeypatch.setattr(protocol.EdgeProtocol, "_answer_here", spy)
+    return answered_here
 
 
 def unacked_age() -> float:
@@ -69,6 +97,69 @@ async def test_tracked_link_redirects_untouched(stack: Stack) -> None:
     assert response.status_code == 302
     assert response.headers["location"] == "https://acme.example/blog?a=1"
     assert "set-cookie" not in response.headers
+
+
+async def test_a_referral_click_is_answered_and_counted_alike_through_asgi_and_below_it(
+    stack: Stack, routes: list[bool]
+) -> None:
+    """A link's first click is a miss, answered through ASGI; the next is a hit,
+    answered by the edge's own protocol. Both carry the click's own source in the
+    destination and in the cookie, and both are counted."""
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_ORDERS, REFERRAL)
+    url = (await stack.mint(account.account_id, template.template_id, "m-1"))["shop"]
+    sources = []
+    for hits in (0, 1):
+        requests, observed, hit = edge_requests(), latencies_observed(), cache_hits()
+        response = await stack.click(url)
+        assert response.status_code == 302
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        assert query["mbsy"] == ["JANE42"]
+        [source] = query["mbsy_source"]
+        assert response.headers["set-cookie"] == (
+            f"mbsy_source={source}; Max-Age=2592000; Path=/; Secure; SameSite=Lax"
+        )
+        assert response.headers["cache-control"] == "no-store"
+        requests[("redirect", "human")] = requests.get(("redirect", "human"), 0.0) + 1
+        assert edge_requests() == requests
+        assert latencies_observed() == observed + 1
+        assert cache_hits() == hit + hits
+        sources.append(source)
+    assert routes == [False, True]
+    assert sources[0] != sources[1]  # each click its own
+    await stack.wait_for_clicks(2)
+
+
+async def test_the_client_address_comes_from_a_trusted_proxy_alike_on_both_routes(
+    stack: Stack, routes: list[bool]
+) -> None:
+    """X-Forwarded-For is believed from a trusted proxy only, every such header
+    read, the rightmost address not a trusted proxy's taken: the same for a
+    link's first click (through ASGI, uvicorn's middleware) as for its next ones
+    (the edge's own protocol)."""
+    account = await stack.account()
+    template = await stack.template(account.account_id, common_pb2.GOAL_UNSPECIFIED, TRACKED)
+    untrusting = await stack.start_edge(trusted_proxies="10.9.9.9")
+    clicks = []  # (edge, forwarded headers, the /24 the click must be stored with)
+    for number, (edge, forwarded, prefix) in enumerate(
+        [
+            (stack.edge_url, ["198.51.100.7"], "198.51.100.0/24"),
+            (stack.edge_url, ["203.0.113.50", "192.0.2.9, 127.0.0.1"], "192.0.2.0/24"),
+            (untrusting.url, ["198.51.100.7"], "127.0.0.0/24"),
+        ]
+    ):
+        url = (await stack.mint(account.account_id, template.template_id, f"m-{number}"))["blog"]
+        for attempt in range(2):  # a miss, then a hit
+            agent = f"Mozilla/5.0 (iPhone) Safari/604.1 click-{number}-{attempt}"
+            headers = [("Host", "share.acme.example"), ("User-Agent", agent)]
+            headers += [("X-Forwarded-For", value) for value in forwarded]
+            response = await stack.http.get(edge + urlsplit(url).path, headers=headers)
+            assert response.status_code == 302
+            clicks.append((agent, prefix))
+    assert routes == [False, True] * 3
+    await stack.wait_for_clicks(len(clicks))
+    rows = await stack.db.fetch("SELECT user_agent, ip_prefix::text FROM clicks")
+    assert sorted((r["user_agent"], r["ip_prefix"]) for r in rows) == sorted(clicks)
 
 
 async def test_forged_and_mistyped_tokens_are_404_without_a_lookup(stack: Stack) -> None:
@@ -278,6 +369,34 @@ async def test_in_durable_mode_acknowledged_clicks_leave_the_unacknowledged_age(
     await asyncio.sleep(0.3)
     assert unacked_age() == 0  # read through the metric: the last edge started is this one
     assert buffer.spooled_bytes > 0  # the acknowledged clicks are still in the segment
+
+
+async def test_a_durable_click_whose_client_left_before_its_fsync_is_kept_and_counted(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edge = await stack.start_edge(durable_clicks=True)
+    url = await sent_link(stack)
+    assert (await stack.click(url, edge_url=edge.url)).status_code == 302  # now cached
+    answer_durably = protocol.EdgeProtocol._answer_durably
+
+    def client_gone(self: protocol.EdgeProtocol, *args: Any) -> None:
+        self.transport.close()  # as if the client had hung up while the group was written
+        answer_durably(self, *args)
+
+    monkeypatch.setattr(protocol.EdgeProtocol, "_answer_durably", client_gone)
+    requests, observed = edge_requests(), latencies_observed()
+    reader, writer = await asyncio.open_connection(*urlsplit(edge.url).netloc.split(":"))
+    path = urlsplit(url).path
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: share.acme.example\r\n"
+        "User-Agent: Mozilla/5.0 (iPhone) Safari/604.1\r\n\r\n".encode()
+    )
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, never answered
+    writer.close()
+    requests[("redirect", "human")] = requests.get(("redirect", "human"), 0.0) + 1
+    assert edge_requests() == requests
+    assert latencies_observed() == observed + 1
+    await stack.wait_for_clicks(2)
 
 
 async def test_a_resent_batch_is_stored_once(stack: Stack) -> None:

@@ -46,8 +46,7 @@ def test_the_minted_form_never_changes() -> None:
     # read. The vector was minted by the first implementation (one blake2b call
     # per source, base64 through str).
     keys = SigningKeys.parse(
-        "B:c2VjcmV0LWtleS1mb3ItdGhlLWdvbGRlbi12ZWN0b3I,"
-        "A:b2xkZXIta2V5LWZvci10aGUtZ29sZGVuLXZlY3Rvcg"
+        "B:c2VjcmV0LWtleS1mb3ItdGhlLWdvbGRlbi12ZWN0b3I,A:b2xkZXIta2V5LWZvci10aGUtZ29sZGVuLXZlY3Rvcg"
     )
     minted = SourceMinter(keys).mint(123456789, bytes(range(16)))
     assert minted == b"BAAdbzRUAAQIDBAUGBwgJCgsMDQ4PLLg7Gui6"
