@@ -15,6 +15,7 @@ import pytest
 
 from control.db.embedded import EmbeddedPostgres
 from control.db.migrate import apply_migrations
+from edge import protocol
 from tests.support import (
     SPOOL_ROOT,
     TEMPLATE_DB,
@@ -70,3 +71,18 @@ async def dsn(admin_dsn: str) -> AsyncIterator[str]:
 async def stack(dsn: str) -> AsyncIterator[Stack]:
     async with running_stack(dsn) as running:
         yield running
+
+
+@pytest.fixture
+def routes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each token request an edge in this process parses, in order: answered
+    by its own protocol (True) or left to ASGI (False)."""
+    answered_here: list[bool] = []
+    answer_here = protocol.EdgeProtocol._answer_here
+
+    def spy(self: protocol.EdgeProtocol) -> bool:
+        answered_here.append(answer_here(self))
+        return answered_here[-1]
+
+    monkeypatch.setattr(protocol.EdgeProtocol, "_answer_here", spy)
+    return answered_here

@@ -51,21 +51,6 @@ def cache_hits() -> float:
     return REGISTRY.get_sample_value("smarturls_edge_cache_total", labels) or 0.0
 
 
-@pytest.fixture
-def routes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """For each token request the edge parses: answered by its own protocol
-    (True), or left to ASGI (False)."""
-    answered_here: list[bool] = []
-    answer_here = protocol.EdgeProtocol._answer_here
-
-    def spy(self: protocol.EdgeProtocol) -> bool:
-        answered_here.append(answer_here(self))
-        return answered_here[-1]
-
-    monkeypatch.setattr(protocol.EdgeProtocol, "_answer_here", spy)
-    return answered_here
-
-
 def unacked_age() -> float:
     value = REGISTRY.get_sample_value("smarturls_edge_oldest_unacked_click_seconds")
     assert value is not None
