@@ -7,8 +7,8 @@ memory, /healthz, /metrics, anything with a body.
 
 It also holds a request head to what a public server must: at most HEAD_LIMIT
 bytes and MAX_HEADERS headers (431, or 414 for the target), received within
-HEAD_TIMEOUT seconds of its first byte (of connecting, for a connection's first
-request) (408), and connected clients that send nothing are dropped after the
+HEAD_TIMEOUT seconds of its first byte, or of connecting for a connection's
+first request (408); connected clients that send nothing are dropped after the
 same time.
 """
 
